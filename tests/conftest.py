@@ -1,0 +1,65 @@
+"""Fixtures shared by every part's tests: a private Mosquitto, PostgreSQL access."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from demo.broker import PrivateBroker
+
+ARTIFACTS = Path(__file__).parent / "_artifacts"
+PG_URL = os.environ.get("CANTEEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A private Mosquitto on a free port, killed at the end of the test."""
+    b = PrivateBroker(tmp_path / "broker")
+    b.start()
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Directory for screenshots and other files a person may want to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def postgres_reachable() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    try:
+        import psycopg
+    except ImportError as err:
+        return f"psycopg not installed: {err}"
+    try:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=2):
+            return None
+    except Exception as err:  # any failure means: skip with the reason
+        return f"PostgreSQL at 127.0.0.1:5432/test unreachable: {err}"
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema in database `test`, dropped afterwards."""
+    reason = postgres_reachable()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    dsn = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
