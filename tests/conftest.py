@@ -12,7 +12,10 @@ import pytest
 from demo.broker import PrivateBroker
 
 ARTIFACTS = Path(__file__).parent / "_artifacts"
-PG_URL = os.environ.get("CANTEEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+PG_URL = os.environ.get(
+    "CANTEEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def postgres_reachable() -> str | None:
     except ImportError as err:
         return f"psycopg not installed: {err}"
     try:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=2):
+        with psycopg.connect(PG_DSN, connect_timeout=2):
             return None
     except Exception as err:  # any failure means: skip with the reason
         return f"PostgreSQL at 127.0.0.1:5432/test unreachable: {err}"
@@ -55,7 +58,7 @@ def pg_schema() -> Iterator[str]:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    dsn = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+    dsn = PG_DSN
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{name}"')
     try:
