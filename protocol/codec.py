@@ -1,0 +1,246 @@
+"""Bytes <-> Envelope: canonical encoding, strict parsing, and the content digest for dedup.
+
+``parse`` raises only ProtocolError subclasses, each with a ``reason`` code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from protocol.envelope import SCHEMA_MAJOR, SCHEMA_MINOR, Envelope, EnvelopeHeader, error_details
+from protocol.errors import (
+    InvalidEnvelope,
+    InvalidPayload,
+    MalformedMessage,
+    MessageTooLarge,
+    ProtocolError,
+    Reason,
+    TopicMismatch,
+    UnsupportedVersion,
+)
+from protocol.fields import IGNORE_UNKNOWN_FIELDS
+from protocol.ids import is_uuid7
+from protocol.registry import MAX_MESSAGE_BYTES, Route, spec_for
+from protocol.topics import Direction, parse_topic
+
+MAX_DEPTH = 16
+"""Deepest nesting of JSON objects/arrays accepted; real messages need about 6."""
+
+_VERSION_RE = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})")
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _canonical_json(obj: Any) -> bytes:
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def encode(envelope: Envelope) -> bytes:
+    """Canonical bytes of an envelope: compact UTF-8 JSON with sorted keys, deterministic.
+
+    Raises MessageTooLarge when over the type's limit, so a device never
+    queues a message the hub would refuse.
+    """
+    raw = _canonical_json(envelope.model_dump(mode="json"))
+    limit = envelope.spec.max_bytes
+    if len(raw) > limit:
+        raise MessageTooLarge(
+            f"{envelope.type!r} message is {len(raw)} bytes; the limit is {limit}",
+            message_id=envelope.message_id,
+            message_type=envelope.type,
+        )
+    return raw
+
+
+def content_digest(envelope: Envelope) -> str:
+    """SHA-256 (hex) of the canonical type, site, device and payload; sent_at and id excluded.
+
+    Same message id and same digest: a re-send (duplicate). Same id, other
+    digest: a conflict.
+    """
+    body = {
+        "type": envelope.type,
+        "site": envelope.site,
+        "device": envelope.device,
+        "payload": envelope.payload.model_dump(mode="json"),
+    }
+    return hashlib.sha256(_canonical_json(body)).hexdigest()
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _too_deep(obj: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _decode_json(raw: bytes) -> dict[str, Any]:
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise MalformedMessage(f"expected bytes, got {type(raw).__name__}")
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(
+            f"message is {len(raw)} bytes; no type allows over {MAX_MESSAGE_BYTES}"
+        )
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise MalformedMessage(f"not UTF-8: {err}", reason=Reason.NOT_UTF8) from err
+    try:
+        data = json.loads(
+            text, object_pairs_hook=_object_without_duplicates, parse_constant=_refuse_constant
+        )
+    except RecursionError as err:
+        raise MalformedMessage("JSON nested too deeply", reason=Reason.TOO_DEEP) from err
+    except _DuplicateKey as err:
+        raise MalformedMessage(
+            f"JSON object repeats the key {err.args[0]!r}", reason=Reason.DUPLICATE_KEY
+        ) from err
+    except ValueError as err:  # JSONDecodeError, NaN/Infinity, integers too long to read
+        raise MalformedMessage(f"not valid JSON: {err}", reason=Reason.BAD_JSON) from err
+    if not isinstance(data, dict):
+        raise MalformedMessage(
+            f"a message is a JSON object, got {type(data).__name__}", reason=Reason.NOT_AN_OBJECT
+        )
+    if _too_deep(data):
+        raise MalformedMessage(f"JSON nested deeper than {MAX_DEPTH}", reason=Reason.TOO_DEEP)
+    return data
+
+
+def _read_version(data: dict[str, Any]) -> tuple[int, int]:
+    version = data.get("schema_version")
+    match = _VERSION_RE.fullmatch(version) if isinstance(version, str) else None
+    if match is None:
+        raise UnsupportedVersion(
+            f"schema_version must be 'major.minor' such as '1.0', got {version!r}",
+            reason=Reason.BAD_VERSION,
+        )
+    major, minor = int(match.group(1)), int(match.group(2))
+    if major != SCHEMA_MAJOR:
+        raise UnsupportedVersion(
+            f"schema major version {major} is not supported (this code speaks {SCHEMA_MAJOR}.x)",
+            reason=Reason.UNSUPPORTED_MAJOR,
+        )
+    return major, minor
+
+
+def parse(raw: bytes, *, topic: str | None = None) -> Envelope:
+    """Parse and validate one message; with ``topic``, also check it arrived where it belongs.
+
+    A newer minor version of major 1 is accepted and its unknown fields are
+    ignored; within the same (or an older) minor, unknown fields are refused.
+    Raises only ProtocolError subclasses.
+    """
+    data = _decode_json(raw)
+    _, minor = _read_version(data)
+    message_id = data.get("message_id") if is_uuid7(data.get("message_id")) else None
+    message_type = data.get("type")
+    if not isinstance(message_type, str):
+        raise InvalidEnvelope(
+            "the envelope has no string 'type'", message_id=message_id
+        )
+    try:
+        spec = spec_for(message_type)
+    except ProtocolError as err:
+        err.message_id = message_id
+        raise
+    if len(raw) > spec.max_bytes:
+        raise MessageTooLarge(
+            f"{message_type!r} message is {len(raw)} bytes; the limit is {spec.max_bytes}",
+            message_id=message_id,
+            message_type=message_type,
+        )
+    context = {IGNORE_UNKNOWN_FIELDS: minor > SCHEMA_MINOR}
+    header_data = {k: v for k, v in data.items() if k != "payload"}
+    try:
+        header = EnvelopeHeader.model_validate(header_data, context=context)
+    except ValidationError as err:
+        raise InvalidEnvelope(
+            f"invalid envelope of {message_type!r}",
+            details=error_details(err),
+            message_id=message_id,
+            message_type=message_type,
+        ) from err
+    if "payload" not in data:
+        raise InvalidPayload(
+            f"{message_type!r} message has no payload",
+            message_id=message_id,
+            message_type=message_type,
+        )
+    try:
+        payload = spec.model.model_validate(data["payload"], context=context)
+    except ValidationError as err:
+        raise InvalidPayload(
+            f"invalid {message_type!r} payload",
+            details=error_details(err),
+            message_id=message_id,
+            message_type=message_type,
+        ) from err
+    envelope = Envelope.model_construct(**dict(header), payload=payload)
+    if topic is not None:
+        check_topic(envelope, topic)
+    return envelope
+
+
+def check_topic(envelope: Envelope, topic: str) -> None:
+    """Raise TopicMismatch unless ``topic`` is where ``envelope`` may be published.
+
+    Uplinks and status must come from the envelope's own site and device (the
+    broker ACL ties the topic to the authenticated device); downlinks must be
+    on their type's kind for the envelope's site.
+    """
+    info = parse_topic(topic)
+    spec = envelope.spec
+    problems = []
+    expected: tuple[Direction, str | None, str | None]
+    if info.site != envelope.site:
+        problems.append(f"site {envelope.site!r} published on site {info.site!r}")
+    if spec.route is Route.UPLINK:
+        expected = (Direction.UP, envelope.device, envelope.type)
+    elif spec.route is Route.STATUS:
+        expected = (Direction.STATUS, envelope.device, None)
+    elif spec.route is Route.DEVICE_DOWNLINK:
+        expected = (Direction.DOWN, info.device or "(none)", spec.kind)
+    else:
+        expected = (Direction.DOWN, None, spec.kind)
+    if (info.direction, info.device, info.kind) != expected:
+        problems.append(
+            f"a {envelope.type!r} from device {envelope.device!r} does not belong on it"
+        )
+    if problems:
+        raise TopicMismatch(
+            f"message does not match topic {topic!r}",
+            details=tuple(problems),
+            message_id=envelope.message_id,
+            message_type=envelope.type,
+        )

@@ -1,0 +1,1 @@
+"""Typed payload models, one module per message family."""

@@ -1,0 +1,183 @@
+"""``catalog.snapshot``: the whole menu of a site, retained on the broker, replaced by version."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from protocol.fields import (
+    Cents,
+    Code,
+    Flag,
+    Identifier,
+    LongText,
+    Name,
+    Positive,
+    ShortText,
+    UtcDatetime,
+    WireModel,
+)
+from protocol.vocab import ALLERGENS, DISH_TAGS, check_codes
+
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+"""A local wall-clock time of the site, ``HH:MM`` (24 h)."""
+
+MAX_DISHES = 2000
+
+
+class MealPeriod(WireModel):
+    """A meal period (breakfast, lunch...) in the site's local time; ``start < end``."""
+
+    code: Code
+    name_zh: Name
+    name_en: Name
+    start: HHMM
+    end: HHMM
+
+    @model_validator(mode="after")
+    def _starts_before_end(self) -> Self:
+        if self.start >= self.end:  # zero-padded HH:MM strings order like times
+            raise ValueError(
+                f"meal period {self.code!r}: start {self.start} is not before end {self.end}"
+            )
+        return self
+
+
+class Dish(WireModel):
+    """A dish with bilingual names, prices in fen, dietary tags and allergens."""
+
+    id: Identifier
+    name_zh: Name
+    name_en: Name
+    description_zh: LongText = ""
+    description_en: LongText = ""
+    category: Code
+    price_cents: Cents
+    member_price_cents: Cents | None = None
+    tags: tuple[str, ...] = ()
+    allergens: tuple[str, ...] = ()
+    kcal: Annotated[int, Field(strict=True, ge=0, le=20_000)] | None = None
+    station: Code
+    image: ShortText | None = None
+    sold_out: Flag = False
+
+    @field_validator("tags")
+    @classmethod
+    def _known_tags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        check_codes(tags, DISH_TAGS, "dish tag")
+        return tags
+
+    @field_validator("allergens")
+    @classmethod
+    def _known_allergens(cls, allergens: tuple[str, ...]) -> tuple[str, ...]:
+        check_codes(allergens, ALLERGENS, "allergen")
+        return allergens
+
+
+class MenuItem(WireModel):
+    """A dish offered in a meal period; ``available`` false hides it without removing it."""
+
+    dish_id: Identifier
+    available: Flag = True
+
+
+class Menu(WireModel):
+    """The dishes of one meal period."""
+
+    meal_period: Code
+    items: tuple[MenuItem, ...] = Field(max_length=MAX_DISHES)
+
+
+class SetMealSlot(WireModel):
+    """A build-your-own rule: choose ``count`` dishes of ``category``."""
+
+    category: Code
+    count: Annotated[int, Field(strict=True, ge=1, le=10)]
+
+
+class FixedSetMeal(WireModel):
+    """A fixed combo of dishes at one price."""
+
+    kind: Literal["fixed"]
+    id: Identifier
+    name_zh: Name
+    name_en: Name
+    price_cents: Cents
+    dish_ids: tuple[Identifier, ...] = Field(min_length=1, max_length=20)
+
+
+class BuildSetMeal(WireModel):
+    """A build-your-own set ("two meat + one veg + rice") at one price."""
+
+    kind: Literal["build"]
+    id: Identifier
+    name_zh: Name
+    name_en: Name
+    price_cents: Cents
+    slots: tuple[SetMealSlot, ...] = Field(min_length=1, max_length=10)
+
+
+SetMeal = Annotated[FixedSetMeal | BuildSetMeal, Field(discriminator="kind")]
+"""A set meal, told apart by its ``kind``."""
+
+
+def _first_repeat(values: list[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
+
+
+class CatalogSnapshot(WireModel):
+    """Every meal period, dish, menu and set meal of a site; a higher version replaces a lower."""
+
+    version: Positive
+    generated_at: UtcDatetime
+    currency: Literal["CNY"] = "CNY"
+    meal_periods: tuple[MealPeriod, ...] = Field(max_length=20)
+    dishes: tuple[Dish, ...] = Field(max_length=MAX_DISHES)
+    menus: tuple[Menu, ...] = Field(default=(), max_length=20)
+    set_meals: tuple[SetMeal, ...] = Field(default=(), max_length=200)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Self:
+        for what, ids in (
+            ("meal period code", [p.code for p in self.meal_periods]),
+            ("dish id", [d.id for d in self.dishes]),
+            ("menu meal period", [m.meal_period for m in self.menus]),
+            ("set meal id", [s.id for s in self.set_meals]),
+        ):
+            repeat = _first_repeat(ids)
+            if repeat is not None:
+                raise ValueError(f"{what} {repeat!r} appears twice")
+        periods = {p.code for p in self.meal_periods}
+        dishes = {d.id for d in self.dishes}
+        categories = {d.category for d in self.dishes}
+        for menu in self.menus:
+            if menu.meal_period not in periods:
+                raise ValueError(f"menu for unknown meal period {menu.meal_period!r}")
+            for item in menu.items:
+                if item.dish_id not in dishes:
+                    raise ValueError(
+                        f"menu {menu.meal_period!r} lists unknown dish {item.dish_id!r}"
+                    )
+        for set_meal in self.set_meals:
+            if isinstance(set_meal, FixedSetMeal):
+                for dish_id in set_meal.dish_ids:
+                    if dish_id not in dishes:
+                        raise ValueError(f"set meal {set_meal.id!r} lists unknown dish {dish_id!r}")
+            else:
+                for slot in set_meal.slots:
+                    if slot.category not in categories:
+                        raise ValueError(
+                            f"set meal {set_meal.id!r} needs category {slot.category!r}, "
+                            "which no dish has"
+                        )
+        return self
+
+    def dish(self, dish_id: str) -> Dish | None:
+        """The dish with this id, or None."""
+        return next((d for d in self.dishes if d.id == dish_id), None)
