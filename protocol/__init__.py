@@ -53,11 +53,9 @@ from protocol.topics import (
     uplink_filter,
     uplink_topic,
 )
-from protocol.vocab import ALLERGENS, DISH_TAGS, FEEDBACK_TAGS, Label
+from protocol.vocab import FEEDBACK_TAGS, Label
 
 __all__ = [
-    "ALLERGENS",
-    "DISH_TAGS",
     "FEEDBACK_TAGS",
     "MAX_DEPTH",
     "MAX_MESSAGE_BYTES",

@@ -1,4 +1,8 @@
-"""Fixed code lists that travel on the wire, each with its Chinese and English label."""
+"""Fixed code lists owned by the wire contract, each with its Chinese and English label.
+
+Dish tags and allergens are deliberately not here: their code lists are a
+business rule (``rules.dietary``); on the wire they are only checked to be codes.
+"""
 
 from __future__ import annotations
 
@@ -33,48 +37,13 @@ FEEDBACK_TAGS: Mapping[str, Label] = MappingProxyType(
 )
 """Feedback tags a diner can tap after a meal."""
 
-DISH_TAGS: Mapping[str, Label] = MappingProxyType(
-    {
-        "spicy": Label("辣", "Spicy"),
-        "halal": Label("清真", "Halal"),
-        "vegetarian": Label("素食", "Vegetarian"),
-        "vegan": Label("纯素", "Vegan"),
-        "low_salt": Label("少盐", "Low salt"),
-        "low_sugar": Label("低糖", "Low sugar"),
-        "low_fat": Label("低脂", "Low fat"),
-        "high_protein": Label("高蛋白", "High protein"),
-        "signature": Label("招牌", "Signature"),
-        "new": Label("新品", "New"),
-    }
-)
-"""Dietary and marketing tags a dish can carry."""
-
-ALLERGENS: Mapping[str, Label] = MappingProxyType(
-    {
-        "gluten": Label("麸质", "Gluten"),
-        "crustaceans": Label("甲壳类", "Crustaceans"),
-        "eggs": Label("蛋类", "Eggs"),
-        "fish": Label("鱼类", "Fish"),
-        "peanuts": Label("花生", "Peanuts"),
-        "soy": Label("大豆", "Soy"),
-        "milk": Label("乳类", "Milk"),
-        "tree_nuts": Label("坚果", "Tree nuts"),
-        "celery": Label("芹菜", "Celery"),
-        "mustard": Label("芥末", "Mustard"),
-        "sesame": Label("芝麻", "Sesame"),
-        "sulphites": Label("亚硫酸盐", "Sulphites"),
-        "lupin": Label("羽扇豆", "Lupin"),
-        "molluscs": Label("软体动物", "Molluscs"),
-    }
-)
-"""Allergens declared on dishes (the 14 major allergens)."""
-
-
-def check_codes(values: tuple[str, ...], vocabulary: Mapping[str, Label], what: str) -> None:
-    """Raise ValueError naming the first code not in ``vocabulary`` or the first repeat."""
+def check_codes(
+    values: tuple[str, ...], vocabulary: Mapping[str, Label] | None, what: str
+) -> None:
+    """Raise ValueError naming the first repeated code, or the first not in ``vocabulary``."""
     seen: set[str] = set()
     for value in values:
-        if value not in vocabulary:
+        if vocabulary is not None and value not in vocabulary:
             known = ", ".join(sorted(vocabulary))
             raise ValueError(f"unknown {what} {value!r}; known: {known}")
         if value in seen:

@@ -18,7 +18,7 @@ from protocol.fields import (
     UtcDatetime,
     WireModel,
 )
-from protocol.vocab import ALLERGENS, DISH_TAGS, check_codes
+from protocol.vocab import check_codes
 
 HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 """A local wall-clock time of the site, ``HH:MM`` (24 h)."""
@@ -45,7 +45,11 @@ class MealPeriod(WireModel):
 
 
 class Dish(WireModel):
-    """A dish with bilingual names, prices in fen, dietary tags and allergens."""
+    """A dish with bilingual names, prices in fen, dietary tags and allergens.
+
+    Tag and allergen codes are only checked for shape and repeats here; which
+    codes exist is ``rules.dietary``'s business, checked by hub and kiosk.
+    """
 
     id: Identifier
     name_zh: Name
@@ -55,8 +59,8 @@ class Dish(WireModel):
     category: Code
     price_cents: Cents
     member_price_cents: Cents | None = None
-    tags: tuple[str, ...] = ()
-    allergens: tuple[str, ...] = ()
+    tags: tuple[Code, ...] = Field(default=(), max_length=32)  # codes of rules.dietary
+    allergens: tuple[Code, ...] = Field(default=(), max_length=32)
     kcal: Annotated[int, Field(strict=True, ge=0, le=20_000)] | None = None
     station: Code
     image: ShortText | None = None
@@ -64,14 +68,14 @@ class Dish(WireModel):
 
     @field_validator("tags")
     @classmethod
-    def _known_tags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
-        check_codes(tags, DISH_TAGS, "dish tag")
+    def _unique_tags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        check_codes(tags, None, "dish tag")
         return tags
 
     @field_validator("allergens")
     @classmethod
-    def _known_allergens(cls, allergens: tuple[str, ...]) -> tuple[str, ...]:
-        check_codes(allergens, ALLERGENS, "allergen")
+    def _unique_allergens(cls, allergens: tuple[str, ...]) -> tuple[str, ...]:
+        check_codes(allergens, None, "allergen")
         return allergens
 
 
