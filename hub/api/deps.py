@@ -1,0 +1,92 @@
+"""FastAPI dependencies: settings, database session, current user and the one role check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from hub.crypto import FieldCipher
+from hub.models.users import Role, User
+from hub.security import InvalidTokenError, decode_access_token
+from hub.settings import Settings
+
+TOKEN_URL = "/api/v1/auth/token"
+# auto_error=False: we answer a missing token ourselves, with the same 401 as a bad one.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's database engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_cipher(request: Request) -> FieldCipher:
+    """The personal-data cipher of the app."""
+    cipher: FieldCipher = request.app.state.cipher
+    return cipher
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """One session per request; services commit, anything uncommitted is rolled back."""
+    with Session(engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+CipherDep = Annotated[FieldCipher, Depends(get_cipher)]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+    """The active user named by a valid bearer token, else 401."""
+    if not token:
+        raise _unauthorised("not authenticated: send Authorization: Bearer <token>")
+    try:
+        claims = decode_access_token(token, secret=settings.secret_key.get_secret_value())
+    except InvalidTokenError as err:
+        raise _unauthorised(f"invalid token: {err}") from err
+    user = session.exec(select(User).where(User.username == claims.username)).first()
+    if user is None or not user.active:
+        raise _unauthorised("user unknown or disabled")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> Any:
+    """A dependency admitting only users whose current role is one of `roles` (else 403)."""
+    allowed = frozenset(roles)
+
+    def _check(user: CurrentUser) -> User:
+        # The role is read from the database, so a demotion takes effect at once.
+        if user.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail=f"role {user.role.value!r} may not do this (needs one of: {names})",
+            )
+        return user
+
+    return Depends(_check)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the hub schema (driven by hub.migrate, no alembic.ini needed)."""

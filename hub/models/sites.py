@@ -1,0 +1,138 @@
+"""Organisations, sites (canteens) and their meal periods."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from pydantic import field_validator, model_validator
+from sqlmodel import Field, SQLModel
+
+from hub.models.base import created_at_field
+from hub.models.validators import CODE_PATTERN, check_timezone
+
+
+class OrganisationBase(SQLModel):
+    """Fields of an organisation (a company, school or hospital running canteens)."""
+
+    code: str = Field(max_length=32, regex=CODE_PATTERN)
+    name_zh: str = Field(min_length=1, max_length=120)
+    name_en: str = Field(min_length=1, max_length=120)
+
+
+class Organisation(OrganisationBase, table=True):
+    """An organisation row."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    created_at: datetime = created_at_field()
+
+
+class SiteBase(SQLModel):
+    """Fields of a site: one canteen."""
+
+    code: str = Field(max_length=32, regex=CODE_PATTERN)
+    name_zh: str = Field(min_length=1, max_length=120)
+    name_en: str = Field(min_length=1, max_length=120)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    active: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+
+class SiteCreate(SiteBase):
+    """Input to create a site, optionally with its meal periods."""
+
+    meal_periods: list[MealPeriodCreate] = Field(default_factory=list)
+
+
+class SiteUpdate(SQLModel):
+    """Partial update of a site."""
+
+    name_zh: str | None = Field(default=None, min_length=1, max_length=120)
+    name_en: str | None = Field(default=None, min_length=1, max_length=120)
+    timezone: str | None = Field(default=None, max_length=64)
+    organisation_id: int | None = None
+    active: bool | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+
+class Site(SiteBase, table=True):
+    """A site row."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    created_at: datetime = created_at_field()
+
+
+class MealPeriodBase(SQLModel):
+    """A named serving window of a site, in the site's local time (may cross midnight)."""
+
+    code: str = Field(max_length=32, regex=CODE_PATTERN)
+    name_zh: str = Field(min_length=1, max_length=60)
+    name_en: str = Field(min_length=1, max_length=60)
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> MealPeriodBase:
+        if self.start == self.end:
+            raise ValueError("meal period start and end must differ")
+        return self
+
+
+class MealPeriodCreate(MealPeriodBase):
+    """Input to add a meal period to a site."""
+
+
+class MealPeriodUpdate(SQLModel):
+    """Partial update of a meal period."""
+
+    name_zh: str | None = Field(default=None, min_length=1, max_length=60)
+    name_en: str | None = Field(default=None, min_length=1, max_length=60)
+    start: time | None = None
+    end: time | None = None
+
+
+class MealPeriod(MealPeriodBase, table=True):
+    """A meal period row; codes are unique within a site."""
+
+    __tablename__ = "meal_period"
+    __table_args__ = (sa.UniqueConstraint("site_id", "code", name="uq_meal_period_site_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", ondelete="CASCADE", index=True)
+
+
+class MealPeriodPublic(MealPeriodBase):
+    """A meal period as the API returns it."""
+
+    id: int
+    site_id: int
+
+
+class SitePublic(SiteBase):
+    """A site as the API returns it, with its meal periods."""
+
+    id: int
+    created_at: datetime
+    meal_periods: list[MealPeriodPublic] = Field(default_factory=list)
+
+
+class OrganisationCreate(OrganisationBase):
+    """Input to create an organisation."""
+
+
+class OrganisationPublic(OrganisationBase):
+    """An organisation as the API returns it."""
+
+    id: int
+    created_at: datetime

@@ -1,0 +1,71 @@
+"""Users: create, authenticate, update; passwords only ever as argon2 hashes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from sqlmodel import Session, select
+
+from hub.errors import ConflictError
+from hub.models.users import User, UserCreate, UserUpdate
+from hub.security import hash_password, verify_password
+from hub.services.common import commit_or_conflict, exists, fetch_page, get_or_404
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified against when the user does not exist, so timing does not reveal usernames.
+    return hash_password("canteen-edge-no-such-user")
+
+
+def create_user(*, session: Session, data: UserCreate) -> User:
+    """Create a user; 409 if the username is taken."""
+    if exists(session, select(User).where(User.username == data.username)):
+        raise ConflictError(f"username {data.username!r} already exists")
+    user = User(
+        username=data.username,
+        role=data.role,
+        active=data.active,
+        password_hash=hash_password(data.password),
+    )
+    session.add(user)
+    commit_or_conflict(session, message=f"username {data.username!r} already exists")
+    session.refresh(user)
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, else None."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        verify_password(password, _dummy_hash())
+        return None
+    if not user.active or not verify_password(password, user.password_hash):
+        return None
+    return user
+
+
+def update_user(*, session: Session, user_id: int, data: UserUpdate) -> User:
+    """Change role, active flag or password of a user."""
+    user = get_or_404(session, User, user_id, what="user")
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    password = changes.pop("password", None)
+    for key, value in changes.items():
+        setattr(user, key, value)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    session.add(user)
+    commit_or_conflict(session, message="user update conflicts with existing data")
+    session.refresh(user)
+    return user
+
+
+def list_users(*, session: Session, limit: int, offset: int) -> tuple[Sequence[User], int]:
+    """A page of users ordered by username."""
+    return fetch_page(session, select(User), order_by=User.username, limit=limit, offset=offset)
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    """One user, else 404."""
+    return get_or_404(session, User, user_id, what="user")
