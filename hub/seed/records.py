@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rules.dietary import validate_allergens, validate_tags
+
 # Meal period codes, in the order of a day.
 BREAKFAST, LUNCH, DINNER, LATE = "breakfast", "lunch", "dinner", "late_snack"
 MEAL_PERIOD_CODES: tuple[str, ...] = (BREAKFAST, LUNCH, DINNER, LATE)
 _PERIOD_SHORT = {"B": BREAKFAST, "L": LUNCH, "D": DINNER, "N": LATE}
 
-# Allergen and dietary-tag codes the catalogue uses (checked against rules.dietary by tests).
-ALLERGEN_CODES: frozenset[str] = frozenset(
-    {"peanut", "tree_nut", "soy", "gluten", "egg", "milk", "fish", "crustacean", "mollusc",
-     "sesame"}
-)
-TAG_CODES: frozenset[str] = frozenset({"spicy", "halal", "vegetarian", "vegan"})
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ class Station:
 
 @dataclass(frozen=True)
 class Nutrition:
-    """Nutrition per portion (or per 100 g for weighed dishes); kcal follows from the macros."""
+    """Nutrition per portion (per 100 g for weighed dishes); kcal follows from the macros."""
 
     protein_g: float
     fat_g: float
@@ -53,7 +49,7 @@ class Nutrition:
 
 @dataclass(frozen=True)
 class Dish:
-    """One sellable dish with bilingual names, price in fen, allergens and tags."""
+    """One sellable dish: bilingual names, price in fen (per 100 g if weighed), allergens, tags."""
 
     code: str
     name_zh: str
@@ -68,9 +64,7 @@ class Dish:
     tags: frozenset[str]
     nutrition: Nutrition
     periods: frozenset[str]
-    contains_pork: bool = False
     per_100g: bool = False
-    daily_limit: int | None = None
 
 
 def dish(
@@ -86,11 +80,12 @@ def dish(
     tags: str = "",
     nut: tuple[float, float, float, int],
     periods: str = "LD",
-    pork: bool = False,
     per_100g: bool = False,
-    limit: int | None = None,
 ) -> Dish:
-    """Build a Dish from the compact table notation (space-separated codes, 'BLDN' periods)."""
+    """Build a Dish from the compact table notation (space-separated codes, 'BLDN' periods).
+
+    Codes are checked against rules.dietary here, so a typo fails at import, not in a kiosk.
+    """
     return Dish(
         code=code,
         name_zh=names[0],
@@ -101,11 +96,9 @@ def dish(
         station=station,
         price_fen=price,
         member_price_fen=member,
-        allergens=frozenset(allergens.split()),
-        tags=frozenset(tags.split()),
+        allergens=validate_allergens(allergens.split()),
+        tags=validate_tags(tags.split()),
         nutrition=Nutrition(*nut),
         periods=frozenset(_PERIOD_SHORT[p] for p in periods),
-        contains_pork=pork,
         per_100g=per_100g,
-        daily_limit=limit,
     )
