@@ -65,6 +65,13 @@ def percent_of(cents: int, basis_points: int) -> int:
     return div_round_half_up(cents * basis_points, BASIS_POINTS)
 
 
+def format_percent(basis_points: int) -> str:
+    """Basis points as a percent for labels: ``1000 -> "10%"``, ``1250 -> "12.5%"``."""
+    _require_non_negative(basis_points, "percentage")
+    whole, frac = divmod(basis_points, 100)
+    return f"{whole}%" if frac == 0 else f"{whole}.{frac:02d}".rstrip("0") + "%"
+
+
 def allocate(cents: int, weights: Sequence[int]) -> tuple[int, ...]:
     """Split ``cents`` across ``weights`` proportionally; the parts sum exactly to ``cents``.
 
