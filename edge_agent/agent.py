@@ -1,0 +1,239 @@
+"""The edge agent: drains the outbox to the hub, applies acks and downlinks, sends heartbeats."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from datetime import UTC, datetime
+
+from edge_agent import db
+from edge_agent.config import AgentConfig
+from edge_agent.downlink_models import DeviceConfig
+from edge_agent.downlinks import DownlinkApplier
+from edge_agent.errors import DownlinkRefused
+from edge_agent.outbox import Outbox, write_txn
+from edge_agent.session import MqttSession, SessionSettings
+from protocol.codec import encode, parse
+from protocol.envelope import make_envelope
+from protocol.errors import ProtocolError
+from protocol.payloads.ack import EventAck
+from protocol.payloads.device import DeviceHeartbeat, DeviceStatus
+from protocol.registry import spec_for
+from protocol.topics import device_downlink_filters, parse_topic
+
+log = logging.getLogger(__name__)
+
+APP_VERSION = "canteen-edge 0.1.0"
+ACK_KIND = spec_for("event.ack").kind
+
+
+class Agent:
+    """One device's store-and-forward loop; start()/stop(), or run() in the calling thread."""
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inflight: dict[str, float] = {}  # message id -> monotonic deadline
+        self._started_at = time.monotonic()
+        self._next_heartbeat = 0.0
+        self._heartbeat_interval = config.heartbeat_interval_s
+        self.published = 0
+
+    # ---- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the agent in a background thread."""
+        if self._thread is not None:
+            raise RuntimeError("agent already started")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="edge-agent", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to finish (status offline, disconnect) and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run(self) -> None:
+        """The agent loop; returns after stop() (or SIGTERM handled by the CLI)."""
+        cfg = self.config
+        # NORMAL is enough here: a delete lost to a power cut only means one
+        # re-send, which the hub acknowledges as a duplicate (bench/edge_store.py).
+        conn = db.connect(cfg.store_path, synchronous="NORMAL")
+        outbox = Outbox(
+            conn,
+            ack_timeout=cfg.outbox.ack_timeout_s,
+            max_retry_interval=cfg.outbox.max_retry_interval_s,
+        )
+        applier = DownlinkApplier(conn, site_id=cfg.site_id)
+        # Whatever was in flight before a restart is lost with paho's memory.
+        made_due = outbox.make_all_due()
+        if made_due:
+            log.info("%d unacknowledged events due again after start", made_due)
+        status = make_envelope(
+            "device.status", DeviceStatus(state="offline", app_version=APP_VERSION),
+            site=cfg.site_id, device=cfg.device_id,
+        )
+        settings = SessionSettings(
+            client_id=cfg.device_id,
+            host=cfg.broker.host,
+            port=cfg.broker.port,
+            keepalive_s=cfg.broker.keepalive_s,
+            session_expiry_s=cfg.broker.session_expiry_s,
+            subscriptions=device_downlink_filters(cfg.site_id, cfg.device_id),
+            will_topic=status.topic(),
+            will_payload=encode(status),
+            username=cfg.broker.username,
+            password=cfg.broker.password(),
+            tls_ca_file=cfg.broker.tls_ca_file,
+            reconnect_min_s=cfg.broker.reconnect_min_s,
+            reconnect_max_s=cfg.broker.reconnect_max_s,
+        )
+        self.outbox, self.applier = outbox, applier
+        self.session = MqttSession(
+            settings, on_message=self._on_message, on_connected=self._on_connected
+        )
+        self._apply_device_config()
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.session.step(0.02)
+                    if self.session.connected:
+                        self._pump()
+                        self._maybe_heartbeat()
+                except Exception:
+                    # The loop must outlive any bug in one round (#894).
+                    log.exception("agent loop error; continuing")
+                    time.sleep(0.5)
+        finally:
+            offline = make_envelope(
+                "device.status", DeviceStatus(state="offline", app_version=APP_VERSION),
+                site=cfg.site_id, device=cfg.device_id,
+            )
+            self.session.close((offline.topic(), encode(offline)))
+            conn.close()
+
+    # ---- outbox ------------------------------------------------------------
+
+    def _pump(self) -> None:
+        """Publish due rows, oldest first, while the in-flight window has room."""
+        now = time.monotonic()
+        expired = [mid for mid, deadline in self._inflight.items() if deadline <= now]
+        for mid in expired:
+            del self._inflight[mid]
+        room = self.config.outbox.window - len(self._inflight)
+        if room <= 0:
+            return
+        rows = self.outbox.due(room, exclude=self._inflight)
+        if not rows:
+            return
+        sent = []
+        deadline = now + self.config.outbox.ack_timeout_s
+        for row in rows:
+            if not self.session.publish(row.topic, row.body, qos=1):
+                break
+            self._inflight[row.message_id] = deadline
+            sent.append(row.message_id)
+        self.outbox.mark_sent(sent)
+        self.published += len(sent)
+
+    def _on_connected(self, up: bool) -> None:
+        if not up:
+            return
+        cfg = self.config
+        online = make_envelope(
+            "device.status", DeviceStatus(state="online", app_version=APP_VERSION),
+            site=cfg.site_id, device=cfg.device_id,
+        )
+        self.session.publish(online.topic(), encode(online), qos=1, retain=True)
+        self._next_heartbeat = 0.0  # report right away after every (re)connect
+
+    def _on_message(self, topic: str, raw: bytes) -> None:
+        try:
+            kind = parse_topic(topic).kind
+        except ProtocolError as err:
+            log.warning("message on unexpected topic %r: %s", topic, err)
+            return
+        if kind == ACK_KIND:
+            self._on_ack(topic, raw)
+            return
+        try:
+            if self.applier.handle(topic, raw) == "applied" and kind == "config":
+                self._apply_device_config()
+        except DownlinkRefused:
+            pass  # counted and logged by the applier; the last good one stays
+
+    def _on_ack(self, topic: str, raw: bytes) -> None:
+        try:
+            env = parse(raw, topic=topic)
+            acks = env.payload_as(EventAck).acks
+        except ProtocolError as err:
+            log.warning("bad ack refused: %s", err)
+            with write_txn(self.outbox.conn):
+                db.bump_counter(self.outbox.conn, "refused.ack")
+            return
+        outcome = self.outbox.apply_acks((a.message_id, a.result, a.reason) for a in acks)
+        for a in acks:
+            self._inflight.pop(a.message_id, None)
+        log.debug("ack: %s", outcome)
+
+    # ---- heartbeat and config ---------------------------------------------
+
+    def _apply_device_config(self) -> None:
+        row = self.outbox.conn.execute(
+            "SELECT payload FROM downlink_state WHERE kind = 'config'"
+        ).fetchone()
+        if row is None:
+            return
+        pushed = DeviceConfig.model_validate_json(row[0])
+        self._heartbeat_interval = float(pushed.heartbeat_interval_s)
+
+    def heartbeat(self) -> DeviceHeartbeat:
+        """The heartbeat this device would send now."""
+        conn = self.outbox.conn
+        stats = self.outbox.stats()
+        versions = {str(k): int(v) for k, v in conn.execute(
+            "SELECT kind, version FROM downlink_state")}
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        counters = db.read_counters(conn)
+        refused = sum(v for k, v in counters.items() if k.startswith("refused."))
+        hardware = {k[3:]: str(v)[:200] for k, v in meta.items() if k.startswith("hw.")}
+        # Stopgap until protocol's heartbeat has fields for them (see the issue 4 report):
+        # dead letters, downlink refusals and the member cache version ride in `hardware`.
+        hardware["agent_dead_letters"] = str(stats.dead_letters)
+        hardware["agent_downlinks_refused"] = str(refused)
+        hardware["agent_member_cache_version"] = str(versions.get("members", 0))
+        last_sync = meta.get("last_sync_at")
+        oldest = (
+            None if stats.oldest_created_at is None
+            else max(0, int(time.time() - stats.oldest_created_at))
+        )
+        return DeviceHeartbeat(
+            queue_depth=stats.depth,
+            oldest_unsent_age_s=oldest,
+            last_sync_at=datetime.fromtimestamp(float(last_sync), UTC) if last_sync else None,
+            catalog_version=versions.get("catalog"),
+            model_version=self.config.model_version,
+            config_version=versions.get("config"),
+            disk_free_mb=shutil.disk_usage(self.config.store_path.parent).free // (1024 * 1024),
+            hardware=hardware,
+            uptime_s=int(time.monotonic() - self._started_at),
+            app_version=APP_VERSION,
+        )
+
+    def _maybe_heartbeat(self) -> None:
+        now = time.monotonic()
+        if now < self._next_heartbeat:
+            return
+        self._next_heartbeat = now + self._heartbeat_interval
+        env = make_envelope(
+            "device.heartbeat", self.heartbeat(),
+            site=self.config.site_id, device=self.config.device_id,
+        )
+        # Heartbeats are not queued in the outbox: a stale one is worth nothing.
+        self.session.publish(env.topic(), encode(env), qos=1)

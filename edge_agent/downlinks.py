@@ -1,0 +1,197 @@
+"""Apply downlinks (catalog, member cache delta, device config): atomically, only when newer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from edge_agent.db import bump_counter
+from edge_agent.downlink_models import DeviceConfig, MemberCacheDelta
+from edge_agent.errors import DownlinkRefused
+from edge_agent.outbox import write_txn
+from protocol.codec import parse
+from protocol.envelope import SCHEMA_MAJOR, EnvelopeHeader, error_details
+from protocol.errors import ProtocolError
+from protocol.fields import WireModel
+from protocol.payloads.catalog import CatalogSnapshot
+from protocol.topics import parse_topic
+
+log = logging.getLogger(__name__)
+
+# Interim message types (not in protocol v1's registry yet) and their limits.
+MEMBER_DELTA_TYPE = "member.delta"
+DEVICE_CONFIG_TYPE = "device.config"
+INTERIM_MAX_BYTES = 16 * 1024 * 1024
+
+M = TypeVar("M", bound=WireModel)
+
+Outcome = str  # "applied" or "unchanged"
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"JSON object repeats the key {key!r}")
+        obj[key] = value
+    return obj
+
+
+def parse_interim(raw: bytes, *, type_name: str, model: type[M], site: str) -> M:
+    """Strictly parse an envelope of a type protocol does not register yet."""
+    kind = type_name
+    if len(raw) > INTERIM_MAX_BYTES:
+        raise DownlinkRefused(kind, f"{len(raw)} bytes is over the limit")
+    try:
+        data = json.loads(bytes(raw).decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise DownlinkRefused(kind, f"not valid JSON: {err}") from err
+    if not isinstance(data, dict) or "payload" not in data:
+        raise DownlinkRefused(kind, "not an envelope object with a payload")
+    try:
+        header = EnvelopeHeader.model_validate({k: v for k, v in data.items() if k != "payload"})
+        payload = model.model_validate(data["payload"])
+    except ValidationError as err:
+        raise DownlinkRefused(kind, "; ".join(error_details(err))) from err
+    if int(header.schema_version.split(".")[0]) != SCHEMA_MAJOR:
+        raise DownlinkRefused(kind, f"unsupported schema version {header.schema_version}")
+    if header.type != type_name:
+        raise DownlinkRefused(kind, f"type {header.type!r} on the {type_name} topic")
+    if header.site != site:
+        raise DownlinkRefused(kind, f"for site {header.site!r}, this device is on {site!r}")
+    return payload
+
+
+class DownlinkApplier:
+    """Turns downlink messages into store state, refusing anything bad, older or gapped."""
+
+    def __init__(self, conn: sqlite3.Connection, *, site_id: str) -> None:
+        self.conn = conn
+        self.site_id = site_id
+
+    def handle(self, topic: str, raw: bytes) -> Outcome:
+        """Parse and apply one downlink; DownlinkRefused (counted, logged) when refused."""
+        try:
+            kind = parse_topic(topic).kind or "?"
+        except ProtocolError as err:
+            self._refused("unknown", str(err))
+            raise DownlinkRefused("unknown", str(err)) from err
+        try:
+            if kind == "catalog":
+                try:
+                    env = parse(raw, topic=topic)
+                    snapshot = env.payload_as(CatalogSnapshot)
+                except ProtocolError as err:
+                    raise DownlinkRefused(kind, str(err)) from err
+                if env.site != self.site_id:
+                    raise DownlinkRefused(kind, f"for site {env.site!r}")
+                return self.apply_catalog(snapshot)
+            if kind == "members":
+                delta = parse_interim(
+                    raw, type_name=MEMBER_DELTA_TYPE, model=MemberCacheDelta, site=self.site_id
+                )
+                return self.apply_member_delta(delta)
+            if kind == "config":
+                config = parse_interim(
+                    raw, type_name=DEVICE_CONFIG_TYPE, model=DeviceConfig, site=self.site_id
+                )
+                return self.apply_config(config)
+            raise DownlinkRefused(kind, "no applier for this downlink kind")
+        except DownlinkRefused as err:
+            self._refused(err.kind if err.kind == kind else kind, err.reason)
+            raise
+
+    def _refused(self, kind: str, reason: str) -> None:
+        log.warning("downlink %s refused, last good kept: %s", kind, reason)
+        with write_txn(self.conn):
+            bump_counter(self.conn, f"refused.{kind}")
+            self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('last_refusal', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (f"{kind}: {reason}"[:200],),
+            )
+
+    def _current(self, kind: str) -> tuple[int, str] | None:
+        row = self.conn.execute(
+            "SELECT version, payload FROM downlink_state WHERE kind = ?", (kind,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def _save_state(self, kind: str, version: int, payload: str) -> None:
+        self.conn.execute(
+            "INSERT INTO downlink_state (kind, version, payload, applied_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(kind) DO UPDATE SET version = excluded.version,"
+            " payload = excluded.payload, applied_at = excluded.applied_at",
+            (kind, version, payload, time.time()),
+        )
+        bump_counter(self.conn, f"applied.{kind}")
+
+    def _versioned(self, kind: str, version: int, payload: str) -> Outcome:
+        """Shared rule of catalog and config: newer replaces, same is a no-op, older refused."""
+        with write_txn(self.conn):
+            current = self._current(kind)
+            if current is not None:
+                if version == current[0] and payload == current[1]:
+                    return "unchanged"  # a retained message delivered again on reconnect
+                if version <= current[0]:
+                    raise DownlinkRefused(
+                        kind, f"version {version} is not newer than {current[0]} on the device"
+                    )
+            self._save_state(kind, version, payload)
+        log.info("%s version %d applied", kind, version)
+        return "applied"
+
+    def apply_catalog(self, snapshot: CatalogSnapshot) -> Outcome:
+        """Replace the catalog if the snapshot is newer."""
+        return self._versioned("catalog", snapshot.version, snapshot.model_dump_json())
+
+    def apply_config(self, config: DeviceConfig) -> Outcome:
+        """Replace the device config if it is newer."""
+        return self._versioned("config", config.version, config.model_dump_json())
+
+    def apply_member_delta(self, delta: MemberCacheDelta) -> Outcome:
+        """Apply a full member snapshot or a delta that starts exactly at our version."""
+        kind = "members"
+        with write_txn(self.conn):
+            current = self._current(kind)
+            have = 0 if current is None else current[0]
+            if delta.to_version == have:
+                return "unchanged"
+            if delta.to_version < have:
+                raise DownlinkRefused(kind, f"to_version {delta.to_version} is older than {have}")
+            if not delta.full and delta.from_version != have:
+                # A gap: applying it would leave members we never heard of. Keep
+                # serving from the cache we have and wait for a full snapshot.
+                raise DownlinkRefused(
+                    kind,
+                    f"gap: delta {delta.from_version}->{delta.to_version},"
+                    f" the device has {have};"
+                    " waiting for a full snapshot",
+                )
+            if delta.full:
+                self.conn.execute("DELETE FROM members")
+            self.conn.executemany(
+                "DELETE FROM members WHERE identifier_hash = ?", [(h,) for h in delta.removals]
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO members (identifier_hash, member_id, display_name, tier,"
+                " balance_cents, subsidy_cents, points, offline_limit_cents)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (m.identifier_hash, m.member_id, m.display_name, m.tier, m.balance_cents,
+                     m.subsidy_cents, m.points, m.offline_limit_cents)
+                    for m in delta.upserts
+                ],
+            )
+            summary = json.dumps(
+                {"to_version": delta.to_version, "full": delta.full,
+                 "generated_at": delta.generated_at.isoformat()}
+            )
+            self._save_state(kind, delta.to_version, summary)
+        log.info("member cache %d -> %d applied", have, delta.to_version)
+        return "applied"
