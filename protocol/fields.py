@@ -30,7 +30,7 @@ IGNORE_UNKNOWN_FIELDS = "ignore_unknown_fields"
 MAX_INT = 2**53 - 1
 MAX_CENTS = 100_000_000  # ￥1,000,000: far above any canteen amount, far below overflow
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
 
 
@@ -48,9 +48,12 @@ class WireModel(BaseModel):
 
 
 def _no_control_chars(value: str) -> str:
-    # NUL cannot be stored in PostgreSQL text; other controls garble receipts and screens.
+    # NUL cannot be stored in PostgreSQL text, lone surrogates cannot be encoded as UTF-8,
+    # other controls garble receipts and screens.
     if _CONTROL_RE.search(value):
-        raise ValueError("control characters are not allowed (tab and newline are)")
+        raise ValueError(
+            "control characters and lone surrogates are not allowed (tab and newline are)"
+        )
     return value
 
 

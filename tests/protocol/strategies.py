@@ -1,0 +1,235 @@
+"""Hypothesis strategies that build valid payloads of every registered message type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import strategies as st
+
+from protocol import (
+    FEEDBACK_TAGS,
+    Ack,
+    BuildSetMeal,
+    CatalogSnapshot,
+    DeviceHeartbeat,
+    DeviceStatus,
+    Dish,
+    EventAck,
+    FeedbackGiven,
+    FixedSetMeal,
+    MealPeriod,
+    Menu,
+    MenuItem,
+    Modifier,
+    OrderLine,
+    OrderPlaced,
+    Payment,
+    SetMealSlot,
+    new_message_id,
+    new_order_id,
+)
+from protocol.fields import WireModel
+
+identifiers = st.from_regex(r"[A-Za-z0-9_.-]{1,24}", fullmatch=True).filter(
+    lambda s: s not in (".", "..")
+)
+codes = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+names = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")),
+    min_size=1,
+    max_size=20,
+).filter(lambda s: bool(s.strip()))
+texts = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=60
+)
+times = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+uuid7s = st.builds(new_message_id)
+cents = st.integers(0, 50_000)
+
+
+@st.composite
+def order_lines(draw: st.DrawFn) -> OrderLine:
+    """A counted or weighed line whose total is consistent."""
+    mods = draw(
+        st.lists(
+            st.builds(
+                Modifier,
+                code=codes,
+                name_zh=names,
+                name_en=names,
+                price_delta_cents=st.integers(-300, 500),
+            ),
+            max_size=3,
+        )
+    )
+    unit = draw(cents)
+    unit = max(unit, -sum(m.price_delta_cents for m in mods))
+    qty = draw(st.integers(1, 9))
+    weighed = draw(st.booleans())
+    weight = draw(st.integers(1, 3000)) if weighed else None
+    total = draw(cents) if weighed else qty * (unit + sum(m.price_delta_cents for m in mods))
+    return OrderLine(
+        dish_id=draw(identifiers),
+        name_zh=draw(names),
+        name_en=draw(names),
+        qty=qty,
+        unit_price_cents=unit,
+        weight_g=weight,
+        modifiers=tuple(mods),
+        line_total_cents=total,
+        station=draw(codes),
+    )
+
+
+@st.composite
+def orders(draw: st.DrawFn) -> OrderPlaced:
+    """An order whose lines, discount and payments add up."""
+    lines = draw(st.lists(order_lines(), min_size=1, max_size=4))
+    subtotal = sum(line.line_total_cents for line in lines)
+    discount = draw(st.integers(0, subtotal))
+    total = subtotal - discount
+    n_payments = draw(st.integers(1 if total else 0, 3))
+    cuts = sorted(draw(st.lists(st.integers(0, total), min_size=max(n_payments - 1, 0),
+                                max_size=max(n_payments - 1, 0))))
+    bounds = [0, *cuts, total] if n_payments else [0]
+    methods = draw(
+        st.lists(
+            st.sampled_from(["subsidy", "coupon", "points", "stored_value", "counter"]),
+            min_size=n_payments,
+            max_size=n_payments,
+        )
+    )
+    payments = tuple(
+        Payment(method=m, amount_cents=bounds[i + 1] - bounds[i],
+                reference=draw(st.none() | identifiers))
+        for i, m in enumerate(methods)
+    )
+    at_counter = any(p.method == "counter" and p.amount_cents > 0 for p in payments)
+    return OrderPlaced(
+        order_id=new_order_id(),
+        order_no=draw(st.from_regex(r"[A-Z][0-9]{3}", fullmatch=True)),
+        placed_at=draw(times),
+        meal_period=draw(codes),
+        member_id=draw(st.none() | identifiers),
+        lines=tuple(lines),
+        subtotal_cents=subtotal,
+        discount_cents=discount,
+        total_cents=total,
+        payments=payments,
+        paid=not at_counter,
+        offline=draw(st.booleans()),
+    )
+
+
+feedbacks = st.builds(
+    FeedbackGiven,
+    order_id=uuid7s,
+    rating=st.integers(1, 5),
+    tags=st.lists(st.sampled_from(sorted(FEEDBACK_TAGS)), unique=True, max_size=4).map(tuple),
+    comment=st.none() | texts,
+    member_id=st.none() | identifiers,
+)
+
+heartbeats = st.builds(
+    DeviceHeartbeat,
+    queue_depth=st.integers(0, 10**6),
+    oldest_unsent_age_s=st.none() | st.integers(0, 10**7),
+    last_sync_at=st.none() | times,
+    catalog_version=st.none() | st.integers(0, 10**6),
+    model_version=st.none() | identifiers,
+    config_version=st.none() | st.integers(0, 10**6),
+    disk_free_mb=st.integers(0, 10**6),
+    hardware=st.dictionaries(codes, st.sampled_from(["ok", "offline", "paper_out"]), max_size=4),
+    uptime_s=st.integers(0, 10**8),
+    app_version=st.from_regex(r"[0-9]\.[0-9]{1,2}\.[0-9]", fullmatch=True),
+)
+
+statuses = st.builds(
+    DeviceStatus,
+    state=st.sampled_from(["online", "offline"]),
+    app_version=st.none() | identifiers,
+)
+
+acks = st.builds(
+    EventAck,
+    acks=st.lists(
+        st.builds(
+            Ack,
+            message_id=uuid7s,
+            result=st.sampled_from(["ok", "duplicate", "conflict", "rejected"]),
+            reason=identifiers,
+        ),
+        min_size=1,
+        max_size=5,
+    ).map(tuple),
+)
+
+
+@st.composite
+def catalogs(draw: st.DrawFn) -> CatalogSnapshot:
+    """A catalog whose menus and set meals only reference dishes and categories it has."""
+    period_codes = draw(st.lists(codes, min_size=1, max_size=3, unique=True))
+    periods = tuple(
+        MealPeriod(code=c, name_zh=draw(names), name_en=draw(names), start="06:30", end="09:00")
+        for c in period_codes
+    )
+    dish_ids = draw(st.lists(identifiers, min_size=1, max_size=6, unique=True))
+    dishes = tuple(
+        Dish(
+            id=d,
+            name_zh=draw(names),
+            name_en=draw(names),
+            description_zh=draw(texts),
+            category=draw(st.sampled_from(["meat", "vegetable", "staple"])),
+            price_cents=draw(cents),
+            member_price_cents=draw(st.none() | cents),
+            tags=tuple(draw(st.lists(codes, unique=True, max_size=3))),
+            allergens=tuple(draw(st.lists(codes, unique=True, max_size=3))),
+            kcal=draw(st.none() | st.integers(0, 2000)),
+            station=draw(codes),
+            image=draw(st.none() | identifiers),
+            sold_out=draw(st.booleans()),
+        )
+        for d in dish_ids
+    )
+    menus = tuple(
+        Menu(
+            meal_period=p,
+            items=tuple(
+                MenuItem(dish_id=d, available=draw(st.booleans()))
+                for d in draw(st.lists(st.sampled_from(dish_ids), unique=True))
+            ),
+        )
+        for p in period_codes
+    )
+    categories = sorted({d.category for d in dishes})
+    set_meals: list[Any] = [
+        FixedSetMeal(kind="fixed", id="set-fixed", name_zh="套餐", name_en="Combo",
+                     price_cents=draw(cents), dish_ids=tuple(dish_ids[:2])),
+        BuildSetMeal(kind="build", id="set-build", name_zh="自选", name_en="Build your own",
+                     price_cents=draw(cents),
+                     slots=tuple(SetMealSlot(category=c, count=draw(st.integers(1, 2)))
+                                 for c in categories)),
+    ]
+    return CatalogSnapshot(
+        version=draw(st.integers(1, 10**9)),
+        generated_at=draw(times),
+        meal_periods=periods,
+        dishes=dishes,
+        menus=menus,
+        set_meals=tuple(set_meals),
+    )
+
+
+PAYLOADS: dict[str, st.SearchStrategy[WireModel]] = {
+    "order.placed": orders(),
+    "feedback.given": feedbacks,
+    "device.heartbeat": heartbeats,
+    "device.status": statuses,
+    "event.ack": acks,
+    "catalog.snapshot": catalogs(),
+}
+"""A strategy for every registered type (a test checks none is missing)."""
