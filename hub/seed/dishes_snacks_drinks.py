@@ -83,8 +83,8 @@ SNACK_DISHES: tuple[Dish, ...] = (
            periods="LN"),
     _snack("grilled-sausage", ("台式烤肠", "Grilled Taiwanese Sausage"),
            ("甜口猪肉烤肠一根", "One sweet grilled pork sausage"),
-           station="cold_drinks", price=300, allergens="soy", tags="pork", nut=(9.0, 16.0, 8.0,
-           680)),
+           station="cold_drinks", price=300, allergens="soy", tags="pork",
+           nut=(9.0, 16.0, 8.0, 680)),
     _snack("lamb-skewers", ("羊肉串", "Lamb Skewers (Halal)"),
            ("清真窗口，孜然羊肉串5串", "Halal counter: 5 cumin lamb skewers"),
            station="wok", price=1000, tags="halal spicy", nut=(20.0, 18.0, 3.0, 720)),
@@ -128,15 +128,15 @@ DRINK_DISHES: tuple[Dish, ...] = (
            price=200, tags="vegan", nut=(0.0, 0.0, 0.0, 5)),
 )
 
-# Weighed dishes: price_fen and nutrition are per 100 g; the kiosk scale gives the weight.
+# Weighed dishes: prices (list and member) and nutrition are per 100 g; the scale gives grams.
 BUFFET_DISHES: tuple[Dish, ...] = (
     _buffet("buffet-meat", ("称重自选·荤菜", "Weighed Buffet: Meat Dishes"),
             ("自选荤菜，按100克计价", "Choose your own meat dishes, priced per 100 g"),
-            price=380, allergens="soy gluten egg", tags="pork", nut=(14.0, 12.0, 6.0, 520),
-            periods="L"),
+            price=380, member=350, allergens="soy gluten egg", tags="pork",
+            nut=(14.0, 12.0, 6.0, 520), periods="L"),
     _buffet("buffet-veg", ("称重自选·素菜", "Weighed Buffet: Vegetable Dishes"),
             ("自选素菜，按100克计价", "Choose your own vegetable dishes, priced per 100 g"),
-            price=200, allergens="soy gluten", tags="vegetarian",
+            price=200, member=180, allergens="soy gluten", tags="vegetarian",
             nut=(3.0, 6.0, 8.0, 380), periods="L"),
     _buffet("malatang", ("麻辣烫", "Malatang (weighed)"),
             ("自选菜品麻辣烫，按100克计价",
