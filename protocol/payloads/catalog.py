@@ -26,6 +26,15 @@ HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 MAX_DISHES = 2000
 
 
+def _first_repeat(values: list[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
+
+
 class MealPeriod(WireModel):
     """A meal period (breakfast, lunch...) in the site's local time; ``start < end``."""
 
@@ -92,6 +101,13 @@ class Menu(WireModel):
     meal_period: Code
     items: tuple[MenuItem, ...] = Field(max_length=MAX_DISHES)
 
+    @model_validator(mode="after")
+    def _each_dish_once(self) -> Self:
+        repeat = _first_repeat([item.dish_id for item in self.items])
+        if repeat is not None:
+            raise ValueError(f"menu {self.meal_period!r} lists dish {repeat!r} twice")
+        return self
+
 
 class SetMealSlot(WireModel):
     """A build-your-own rule: choose ``count`` dishes of ``category``."""
@@ -124,15 +140,6 @@ class BuildSetMeal(WireModel):
 
 SetMeal = Annotated[FixedSetMeal | BuildSetMeal, Field(discriminator="kind")]
 """A set meal, told apart by its ``kind``."""
-
-
-def _first_repeat(values: list[str]) -> str | None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            return value
-        seen.add(value)
-    return None
 
 
 class CatalogSnapshot(WireModel):
