@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +16,8 @@ os.makedirs(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"], exist_ok=True)
 
 import pytest  # noqa: E402
 
+from hardware.config import EscposSerialPrinterConfig  # noqa: E402
+from hardware.printer.device import EscposPrinter  # noqa: E402
 from hardware.printer.receipt import (  # noqa: E402
     Balances,
     Modifier,
@@ -83,3 +85,18 @@ def backup_sim(tmp_path: Path) -> Iterator[PrinterSimulator]:
     sim.start()
     yield sim
     sim.stop()
+
+
+@pytest.fixture
+def make_printer() -> Iterator[Callable[..., EscposPrinter]]:
+    """Build printers on simulators; closed before the simulators go away."""
+    made: list[EscposPrinter] = []
+
+    def build(sim: PrinterSimulator, name: str = "main", **kw: object) -> EscposPrinter:
+        cfg = EscposSerialPrinterConfig(type="escpos_serial", port=str(sim.path), **kw)
+        made.append(EscposPrinter(name, cfg))
+        return made[-1]
+
+    yield build
+    for printer in made:
+        printer.close()
