@@ -1,0 +1,49 @@
+"""The hub's admin web shell (SQLAdmin at /admin): login, dashboard, catalogue pages."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from starlette.middleware import Middleware
+
+from hub import i18n
+from hub.admin.auth import AdminAuth
+from hub.admin.shell import TEMPLATES_DIR, HubAdmin, register_catalogs
+from hub.admin.views import ALL_VIEWS
+from hub.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ADMIN_PATH = "/admin"
+
+__all__ = ["ADMIN_PATH", "mount_admin"]
+
+
+def mount_admin(app: FastAPI, settings: Settings, engine: Engine) -> None:
+    """Mount the admin shell on ``app`` at /admin; connects to nothing until a request."""
+    import sqladmin.i18n as sqladmin_i18n
+
+    register_catalogs()
+    auth = AdminAuth(secret_key=settings.secret_key.get_secret_value(), engine=engine)
+    admin = HubAdmin(
+        app,
+        engine,
+        base_url=ADMIN_PATH,
+        title=i18n.lazy_gettext("Canteen hub admin"),
+        templates_dir=str(TEMPLATES_DIR),
+        authentication_backend=auth,
+        # Outermost: sets the language before SQLAdmin's session and routes run.
+        middlewares=[
+            Middleware(
+                i18n.LanguageMiddleware,
+                cookie_path="/",
+                also_set=(sqladmin_i18n.set_locale,),
+            )
+        ],
+    )
+    auth.templates = admin.templates
+    for view in ALL_VIEWS:
+        admin.add_view(view)
+    logger.info("admin shell mounted at %s", ADMIN_PATH)
