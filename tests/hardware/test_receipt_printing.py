@@ -27,7 +27,7 @@ def test_text_receipt_decoded_by_simulator_matches_order(
     make_printer: Callable[..., EscposPrinter],
     printer_sim: PrinterSimulator,
     receipt: Receipt,
-    paper_mm: int,
+    paper_mm: Literal[58, 80],
     cols: int,
 ) -> None:
     printer = make_printer(printer_sim, paper_mm=paper_mm)
