@@ -31,8 +31,22 @@ PRAWNS = Dish("prawns", frozenset({"halal"}), frozenset({"shellfish"}))
 
 
 def test_the_fourteen_eu_allergens_and_chinese_ones_are_known() -> None:
-    eu = {"gluten", "crustacean", "egg", "fish", "peanut", "soy", "milk", "tree_nut",
-          "celery", "mustard", "sesame", "sulphite", "lupin", "mollusc"}
+    eu = {
+        "gluten",
+        "crustacean",
+        "egg",
+        "fish",
+        "peanut",
+        "soy",
+        "milk",
+        "tree_nut",
+        "celery",
+        "mustard",
+        "sesame",
+        "sulphite",
+        "lupin",
+        "mollusc",
+    }
     assert eu <= set(ALLERGENS)
     assert {"buckwheat", "mango"} <= set(ALLERGENS)
     for label in [*ALLERGENS.values(), *DISH_TAGS.values()]:

@@ -14,8 +14,15 @@ from rules.money import allocate, div_round_half_up, format_cents, parse_yuan, p
 
 @pytest.mark.parametrize(
     ("cents", "text"),
-    [(1234, "￥12.34"), (0, "￥0.00"), (5, "￥0.05"), (100, "￥1.00"), (-100, "-￥1.00"),
-     (-5, "-￥0.05"), (123456789, "￥1234567.89")],
+    [
+        (1234, "￥12.34"),
+        (0, "￥0.00"),
+        (5, "￥0.05"),
+        (100, "￥1.00"),
+        (-100, "-￥1.00"),
+        (-5, "-￥0.05"),
+        (123456789, "￥1234567.89"),
+    ],
 )
 def test_format_cents(cents: int, text: str) -> None:
     assert format_cents(cents) == text
@@ -33,8 +40,16 @@ def test_format_refuses_non_int(bad: object) -> None:
 
 @pytest.mark.parametrize(
     ("text", "cents"),
-    [("12.34", 1234), ("12", 1200), ("12.3", 1230), ("0.05", 5), ("￥8.50", 850),
-     ("¥8.50", 850), (" 3.00 ", 300), ("0", 0)],
+    [
+        ("12.34", 1234),
+        ("12", 1200),
+        ("12.3", 1230),
+        ("0.05", 5),
+        ("￥8.50", 850),
+        ("¥8.50", 850),
+        (" 3.00 ", 300),
+        ("0", 0),
+    ],
 )
 def test_parse_yuan(text: str, cents: int) -> None:
     assert parse_yuan(text) == cents
@@ -42,8 +57,24 @@ def test_parse_yuan(text: str, cents: int) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["12.345", "", " ", "abc", "-1.00", "+1", "1,000.00", "1e3", "12.", ".5", "1 2",
-     "１２", "NaN", "inf", "￥", "12.3.4"],
+    [
+        "12.345",
+        "",
+        " ",
+        "abc",
+        "-1.00",
+        "+1",
+        "1,000.00",
+        "1e3",
+        "12.",
+        ".5",
+        "1 2",
+        "１２",
+        "NaN",
+        "inf",
+        "￥",
+        "12.3.4",
+    ],
 )
 def test_parse_yuan_refuses_garbage(bad: str) -> None:
     with pytest.raises(MoneyError) as err:
@@ -64,8 +95,17 @@ def test_parse_format_round_trip(cents: int) -> None:
 
 @pytest.mark.parametrize(
     ("cents", "bp", "expected"),
-    [(1250, 1000, 125), (5, 1000, 1), (4, 1000, 0), (15, 1000, 2), (14, 1000, 1),
-     (1000, 0, 0), (1000, 10000, 1000), (333, 3333, 111), (1, 5000, 1)],
+    [
+        (1250, 1000, 125),
+        (5, 1000, 1),
+        (4, 1000, 0),
+        (15, 1000, 2),
+        (14, 1000, 1),
+        (1000, 0, 0),
+        (1000, 10000, 1000),
+        (333, 3333, 111),
+        (1, 5000, 1),
+    ],
 )
 def test_percent_of_rounds_half_up(cents: int, bp: int, expected: int) -> None:
     assert percent_of(cents, bp) == expected
@@ -92,8 +132,14 @@ def test_div_round_half_up_refuses_zero_denominator() -> None:
 
 @pytest.mark.parametrize(
     ("cents", "weights", "parts"),
-    [(100, [1, 1, 1], (34, 33, 33)), (10, [3, 7], (3, 7)), (1, [1, 1], (1, 0)),
-     (5, [0, 1], (0, 5)), (0, [0, 0], (0, 0)), (1000, [1250, 1250, 500], (417, 417, 166))],
+    [
+        (100, [1, 1, 1], (34, 33, 33)),
+        (10, [3, 7], (3, 7)),
+        (1, [1, 1], (1, 0)),
+        (5, [0, 1], (0, 5)),
+        (0, [0, 0], (0, 0)),
+        (1000, [1250, 1250, 500], (417, 417, 166)),
+    ],
 )
 def test_allocate_known_cases(cents: int, weights: list[int], parts: tuple[int, ...]) -> None:
     assert allocate(cents, weights) == parts
