@@ -52,6 +52,10 @@ class Agent:
         self._thread = threading.Thread(target=self.run, name="edge-agent", daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the loop to finish at its next round (safe from a signal handler)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the loop to finish (status offline, disconnect) and wait for it."""
         self._stop.set()
