@@ -41,15 +41,22 @@ def draft(seed: int = 1) -> dict[str, Any]:
 
 def agent_config(tmp_path: Path, broker: PrivateBroker, **outbox: Any) -> AgentConfig:
     """An agent config tuned for tests: short timeouts, fast reconnects."""
-    return AgentConfig.model_validate({
-        "site_id": SITE,
-        "device_id": DEVICE,
-        "store_path": str(tmp_path / "device.db"),
-        "heartbeat_interval_s": 0.5,
-        "broker": {"host": broker.host, "port": broker.port, "keepalive_s": 5,
-                   "reconnect_min_s": 0.1, "reconnect_max_s": 1.0},
-        "outbox": {"window": 50, "ack_timeout_s": 1.0, "max_retry_interval_s": 2.0, **outbox},
-    })
+    return AgentConfig.model_validate(
+        {
+            "site_id": SITE,
+            "device_id": DEVICE,
+            "store_path": str(tmp_path / "device.db"),
+            "heartbeat_interval_s": 0.5,
+            "broker": {
+                "host": broker.host,
+                "port": broker.port,
+                "keepalive_s": 5,
+                "reconnect_min_s": 0.1,
+                "reconnect_max_s": 1.0,
+            },
+            "outbox": {"window": 50, "ack_timeout_s": 1.0, "max_retry_interval_s": 2.0, **outbox},
+        }
+    )
 
 
 def write_config_file(cfg: AgentConfig, path: Path) -> Path:
@@ -99,8 +106,9 @@ class FakeHub:
         self.heartbeats: list[Envelope] = []
         self.status: dict[str, str] = {}
         self.bad: list[str] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fake-hub",
-                                  protocol=MQTTProtocolVersion.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="fake-hub", protocol=MQTTProtocolVersion.MQTTv5
+        )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(0.1, 1)
@@ -109,8 +117,9 @@ class FakeHub:
         """Connect with a persistent session and start paho's thread."""
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 3600
-        self.client.connect(self.broker.host, self.broker.port, keepalive=5, clean_start=False,
-                            properties=props)
+        self.client.connect(
+            self.broker.host, self.broker.port, keepalive=5, clean_start=False, properties=props
+        )
         self.client.loop_start()
         wait_for(self.client.is_connected, 5, "fake hub connected")
         time.sleep(0.2)  # let SUBACK arrive
@@ -148,7 +157,8 @@ class FakeHub:
         ack = make_envelope(
             "event.ack",
             {"acks": [{"message_id": env.message_id, "result": result, "reason": reason}]},
-            site=SITE, device="hub",
+            site=SITE,
+            device="hub",
         )
         client.publish(device_downlink_topic(SITE, env.device, "ack"), encode(ack), qos=1)
 
@@ -164,7 +174,9 @@ class FakeHub:
 
     def publish_site_downlink(self, kind: str, body: bytes) -> None:
         """Publish a retained site downlink (catalog, members) as the hub would."""
-        self.client.publish(site_downlink_topic(SITE, kind), body, qos=1, retain=True).wait_for_publish(5)
+        self.client.publish(
+            site_downlink_topic(SITE, kind), body, qos=1, retain=True
+        ).wait_for_publish(5)
 
     def publish_device_downlink(self, kind: str, body: bytes) -> None:
         """Publish a retained downlink to the test device (config, members)."""
@@ -187,5 +199,7 @@ def start_agent_process(config_path: Path, log_path: Path) -> subprocess.Popen[b
     """Run `python -m edge_agent` as its own process (so kill -9 is real)."""
     return subprocess.Popen(
         [sys.executable, "-m", "edge_agent", "--config", str(config_path)],
-        cwd=ROOT, stdout=log_path.open("ab"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
     )

@@ -27,26 +27,49 @@ def catalog_payload(version: int, price: int = 1800, sold_out: bool = False) -> 
     return {
         "version": version,
         "generated_at": "2025-03-01T03:00:00Z",
-        "meal_periods": [{"code": "lunch", "name_zh": "午餐", "name_en": "Lunch",
-                          "start": "11:00", "end": "13:30"}],
-        "dishes": [{"id": "d-kungpao", "name_zh": "宫保鸡丁", "name_en": "Kung Pao chicken",
-                    "category": "hot", "price_cents": price, "station": "wok",
-                    "sold_out": sold_out}],
+        "meal_periods": [
+            {
+                "code": "lunch",
+                "name_zh": "午餐",
+                "name_en": "Lunch",
+                "start": "11:00",
+                "end": "13:30",
+            }
+        ],
+        "dishes": [
+            {
+                "id": "d-kungpao",
+                "name_zh": "宫保鸡丁",
+                "name_en": "Kung Pao chicken",
+                "category": "hot",
+                "price_cents": price,
+                "station": "wok",
+                "sold_out": sold_out,
+            }
+        ],
         "menus": [{"meal_period": "lunch", "items": [{"dish_id": "d-kungpao"}]}],
     }
 
 
 def catalog_msg(version: int, **kw: Any) -> bytes:
-    return encode(make_envelope("catalog.snapshot", catalog_payload(version, **kw),
-                                site=SITE, device="hub"))
+    return encode(
+        make_envelope("catalog.snapshot", catalog_payload(version, **kw), site=SITE, device="hub")
+    )
 
 
 def interim_msg(type_name: str, payload: dict[str, Any], site: str = SITE) -> bytes:
     """An envelope of a type protocol v1 does not register yet, as the hub would send it."""
-    return json.dumps({
-        "message_id": new_message_id(), "type": type_name, "schema_version": "1.0",
-        "site": site, "device": "hub", "sent_at": "2025-03-01T03:00:00Z", "payload": payload,
-    }).encode()
+    return json.dumps(
+        {
+            "message_id": new_message_id(),
+            "type": type_name,
+            "schema_version": "1.0",
+            "site": site,
+            "device": "hub",
+            "sent_at": "2025-03-01T03:00:00Z",
+            "payload": payload,
+        }
+    ).encode()
 
 
 def h(identifier: str) -> str:
@@ -54,17 +77,35 @@ def h(identifier: str) -> str:
 
 
 def member(identifier: str, name: str = "张三", balance: int = 5000) -> dict[str, Any]:
-    return {"identifier_hash": h(identifier), "member_id": f"m-{identifier}",
-            "display_name": name, "tier": "staff", "balance_cents": balance,
-            "offline_limit_cents": 3000}
+    return {
+        "identifier_hash": h(identifier),
+        "member_id": f"m-{identifier}",
+        "display_name": name,
+        "tier": "staff",
+        "balance_cents": balance,
+        "offline_limit_cents": 3000,
+    }
 
 
-def members_msg(frm: int, to: int, *, full: bool = False, upserts: list[dict[str, Any]] | None = None,
-                removals: list[str] | None = None) -> bytes:
-    return interim_msg(MEMBER_DELTA_TYPE, {
-        "from_version": frm, "to_version": to, "full": full,
-        "generated_at": "2025-03-01T03:00:00Z",
-        "upserts": upserts or [], "removals": removals or []})
+def members_msg(
+    frm: int,
+    to: int,
+    *,
+    full: bool = False,
+    upserts: list[dict[str, Any]] | None = None,
+    removals: list[str] | None = None,
+) -> bytes:
+    return interim_msg(
+        MEMBER_DELTA_TYPE,
+        {
+            "from_version": frm,
+            "to_version": to,
+            "full": full,
+            "generated_at": "2025-03-01T03:00:00Z",
+            "upserts": upserts or [],
+            "removals": removals or [],
+        },
+    )
 
 
 @pytest.fixture
@@ -76,6 +117,7 @@ def store(tmp_path: Path) -> DeviceStore:
 def applier(store: DeviceStore) -> DownlinkApplier:
     # The agent's own connection to the same file, as in production.
     from edge_agent import db
+
     return DownlinkApplier(db.connect(store.path, synchronous="NORMAL"), site_id=SITE)
 
 
@@ -97,14 +139,25 @@ def test_catalog_newer_replaces_older_refused_same_ignored(
     assert store.counters()["refused.catalog"] == 2
 
 
-@pytest.mark.parametrize("raw", [
-    b"\xff\xfe garbage",
-    b"[]",
-    b'{"type": "catalog.snapshot"}',
-    json.dumps({"message_id": new_message_id(), "type": "catalog.snapshot",
-                "schema_version": "2.0", "site": SITE, "device": "hub",
-                "sent_at": "2025-03-01T03:00:00Z", "payload": catalog_payload(9)}).encode(),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xff\xfe garbage",
+        b"[]",
+        b'{"type": "catalog.snapshot"}',
+        json.dumps(
+            {
+                "message_id": new_message_id(),
+                "type": "catalog.snapshot",
+                "schema_version": "2.0",
+                "site": SITE,
+                "device": "hub",
+                "sent_at": "2025-03-01T03:00:00Z",
+                "payload": catalog_payload(9),
+            }
+        ).encode(),
+    ],
+)
 def test_bad_catalog_refused_and_last_good_kept(
     store: DeviceStore, applier: DownlinkApplier, raw: bytes
 ) -> None:
@@ -116,17 +169,23 @@ def test_bad_catalog_refused_and_last_good_kept(
     assert store.counters()["refused.catalog"] == 1
 
 
-def test_catalog_with_broken_reference_refused(store: DeviceStore, applier: DownlinkApplier) -> None:
+def test_catalog_with_broken_reference_refused(
+    store: DeviceStore, applier: DownlinkApplier
+) -> None:
     raw = encode(make_envelope("catalog.snapshot", catalog_payload(7), site=SITE, device="hub"))
-    raw = raw.replace(b'[{"available":true,"dish_id":"d-kungpao"}]',
-                      b'[{"available":true,"dish_id":"d-kungpao"},{"dish_id":"d-ghost"}]')
+    raw = raw.replace(
+        b'[{"available":true,"dish_id":"d-kungpao"}]',
+        b'[{"available":true,"dish_id":"d-kungpao"},{"dish_id":"d-ghost"}]',
+    )
     with pytest.raises(DownlinkRefused, match="unknown dish"):
         applier.handle(CATALOG_TOPIC, raw)
     assert store.catalog() is None
 
 
 def test_catalog_for_another_site_refused(store: DeviceStore, applier: DownlinkApplier) -> None:
-    other = encode(make_envelope("catalog.snapshot", catalog_payload(4), site="site2", device="hub"))
+    other = encode(
+        make_envelope("catalog.snapshot", catalog_payload(4), site="site2", device="hub")
+    )
     with pytest.raises(DownlinkRefused):
         applier.handle(CATALOG_TOPIC, other)
     assert store.catalog() is None
@@ -139,8 +198,13 @@ def test_member_snapshot_then_deltas_and_gap_refused(
     assert applier.handle(MEMBERS_TOPIC, full) == "applied"
     found = store.lookup_member(h("card-2"))
     assert found is not None and found.display_name == "李四" and found.offline_limit_cents == 3000
-    assert applier.handle(MEMBERS_TOPIC, members_msg(
-        10, 11, upserts=[member("card-1", balance=100)], removals=[h("card-2")])) == "applied"
+    assert (
+        applier.handle(
+            MEMBERS_TOPIC,
+            members_msg(10, 11, upserts=[member("card-1", balance=100)], removals=[h("card-2")]),
+        )
+        == "applied"
+    )
     assert store.lookup_member(h("card-2")) is None
     m1 = store.lookup_member(h("card-1"))
     assert m1 is not None and m1.balance_cents == 100
@@ -152,8 +216,10 @@ def test_member_snapshot_then_deltas_and_gap_refused(
     with pytest.raises(DownlinkRefused, match="older"):
         applier.handle(MEMBERS_TOPIC, members_msg(5, 6))
     # The full snapshot the device waits for after a gap replaces everything.
-    assert applier.handle(MEMBERS_TOPIC, members_msg(
-        0, 13, full=True, upserts=[member("card-9")])) == "applied"
+    assert (
+        applier.handle(MEMBERS_TOPIC, members_msg(0, 13, full=True, upserts=[member("card-9")]))
+        == "applied"
+    )
     assert store.lookup_member(h("card-1")) is None
     assert store.lookup_member(h("card-9")) is not None
     assert store.counters()["refused.members"] == 2
@@ -178,8 +244,9 @@ def test_bad_member_delta_refused(store: DeviceStore, applier: DownlinkApplier) 
 
 
 def test_device_config_newer_only(store: DeviceStore, applier: DownlinkApplier) -> None:
-    ok = interim_msg(DEVICE_CONFIG_TYPE, {"version": 2, "order_prefix": "B",
-                                          "heartbeat_interval_s": 60})
+    ok = interim_msg(
+        DEVICE_CONFIG_TYPE, {"version": 2, "order_prefix": "B", "heartbeat_interval_s": 60}
+    )
     assert applier.handle(CONFIG_TOPIC, ok) == "applied"
     with pytest.raises(DownlinkRefused):
         applier.handle(CONFIG_TOPIC, interim_msg(DEVICE_CONFIG_TYPE, {"version": 3, "bogus": 1}))
@@ -189,6 +256,7 @@ def test_device_config_newer_only(store: DeviceStore, applier: DownlinkApplier) 
     assert cfg is not None and cfg.version == 2
     # The kiosk's order numbers follow the pushed prefix.
     from tests.edge.conftest import draft
+
     assert store.record_order(draft(1)).order_no == "B001"
 
 

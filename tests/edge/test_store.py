@@ -18,7 +18,10 @@ from tests.edge.conftest import DEVICE, SITE, draft
 def make_store(path: Path, clock: datetime | None = None) -> DeviceStore:
     fixed = clock
     return DeviceStore(
-        path, site_id=SITE, device_id=DEVICE, timezone="Asia/Shanghai",
+        path,
+        site_id=SITE,
+        device_id=DEVICE,
+        timezone="Asia/Shanghai",
         clock=(lambda: fixed) if fixed else (lambda: datetime.now(UTC)),
     )
 
@@ -116,8 +119,7 @@ def test_feedback_is_queued_and_bad_feedback_refused(tmp_path: Path) -> None:
 
 def test_store_refuses_bad_synchronous_and_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="synchronous"):
-        DeviceStore(tmp_path / "d.db", site_id=SITE, device_id=DEVICE,
-                    synchronous="OFF")  # type: ignore[arg-type]
+        DeviceStore(tmp_path / "d.db", site_id=SITE, device_id=DEVICE, synchronous="OFF")  # type: ignore[arg-type]
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot open"):
