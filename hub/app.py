@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub.admin import mount_admin
 from hub.api.router import api_router
 from hub.crypto import FieldCipher
 from hub.db import make_engine
@@ -22,22 +21,6 @@ from hub.settings import Settings
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-
-
-def _mount_admin_if_present(app: FastAPI, settings: Settings, engine: Any) -> None:
-    # Guarded only while hub/admin/ is being written by its own engineer.
-    try:
-        admin = importlib.import_module("hub.admin")
-    except ModuleNotFoundError as err:
-        if err.name != "hub.admin":
-            raise
-        log.warning("hub.admin not present: admin pages not mounted")
-        return
-    mount = getattr(admin, "mount_admin", None)
-    if mount is None:
-        log.warning("hub.admin has no mount_admin(): admin pages not mounted")
-        return
-    mount(app, settings, engine)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -85,5 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "schema_revision": revision})
 
     app.include_router(api_router, prefix=API_PREFIX)
-    _mount_admin_if_present(app, settings, engine)
+    mount_admin(app, settings, engine)
     return app

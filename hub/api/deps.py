@@ -75,18 +75,32 @@ def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_role(*roles: Role) -> Any:
-    """A dependency admitting only users whose current role is one of `roles` (else 403)."""
-    allowed = frozenset(roles)
+class RoleGuard:
+    """Admits only users whose current role is one of `roles` (else 403)."""
 
-    def _check(user: CurrentUser) -> User:
-        # The role is read from the database, so a demotion takes effect at once.
-        if user.role not in allowed:
-            names = ", ".join(sorted(r.value for r in allowed))
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+
+    def __call__(self, user: CurrentUser) -> User:
+        """Check the user's role, read from the database so a demotion takes effect at once."""
+        if user.role not in self.roles:
+            names = ", ".join(sorted(r.value for r in self.roles))
             raise HTTPException(
                 status_code=status.HTTP_403_FORBIDDEN,
                 detail=f"role {user.role.value!r} may not do this (needs one of: {names})",
             )
         return user
 
-    return Depends(_check)
+
+def require_role(*roles: Role) -> Any:
+    """The one permission dependency: put it in a router's or route's `dependencies`."""
+    if not roles:
+        raise ValueError("require_role needs at least one role")
+    return Depends(RoleGuard(frozenset(roles)))
+
+
+# Who may do what, in one place; routers pass these to require_role.
+STAFF = (Role.ADMIN, Role.MANAGER, Role.CASHIER, Role.KITCHEN)
+EDITORS = (Role.ADMIN, Role.MANAGER)
+MEMBER_DESK = (Role.ADMIN, Role.MANAGER, Role.CASHIER)
+SOLD_OUT_SWITCHERS = (Role.ADMIN, Role.MANAGER, Role.KITCHEN)

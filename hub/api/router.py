@@ -1,14 +1,19 @@
-"""All /api/v1 routers in one place; every one except the token endpoint needs a role."""
+"""All /api/v1 routers in one place; each router carries its require_role dependency."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from hub.api.deps import require_role
-from hub.api.routes import auth, users
+from hub.api.routes import auth, dishes, members, menus, set_meals, sites, users
 from hub.models.users import Role
 
 api_router = APIRouter()
 api_router.include_router(auth.router)
 api_router.include_router(auth.me_router, dependencies=[require_role(*Role)])
 api_router.include_router(users.router)
+api_router.include_router(sites.router)
+api_router.include_router(dishes.router)
+api_router.include_router(set_meals.router)
+api_router.include_router(menus.router)
+api_router.include_router(members.router)

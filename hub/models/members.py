@@ -8,7 +8,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field, json_list_field, utc_field
-from hub.models.validators import CODE_PATTERN, check_allergens, check_tags, normalise_phone
+from hub.models.validators import CODE_PATTERN, check_allergens, check_preferences, normalise_phone
 
 
 class MemberBase(SQLModel):
@@ -27,7 +27,7 @@ class MemberBase(SQLModel):
     @field_validator("dietary_preferences")
     @classmethod
     def _prefs(cls, value: list[str]) -> list[str]:
-        return check_tags(value)
+        return check_preferences(value)
 
     @field_validator("allergens")
     @classmethod
@@ -78,7 +78,7 @@ class MemberUpdate(SQLModel):
     @field_validator("dietary_preferences")
     @classmethod
     def _prefs(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else check_tags(value)
+        return None if value is None else check_preferences(value)
 
     @field_validator("allergens")
     @classmethod

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rules.dietary import DietaryFilter, validate_allergens, validate_tags
+
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
 
@@ -28,23 +30,30 @@ def normalise_phone(value: str) -> str:
     return compact
 
 
-def check_codes(values: list[str], *, kind: str) -> list[str]:
-    """Lower-case, de-duplicate and keep order of short code strings (tags, allergens)."""
+def _normalise(values: list[str]) -> list[str]:
+    # Trimmed, lower-case, de-duplicated, first-seen order: stable JSON in the database.
     seen: list[str] = []
     for raw in values:
         code = raw.strip().lower()
-        if not code:
-            raise ValueError(f"empty {kind} code")
         if code not in seen:
             seen.append(code)
     return seen
 
 
 def check_tags(values: list[str]) -> list[str]:
-    """Dietary tags (spicy, halal, vegetarian...) from the shared rules package."""
-    return check_codes(values, kind="tag")
+    """Dish tag codes known to rules.dietary (spicy, halal, vegetarian...)."""
+    codes = _normalise(values)
+    validate_tags(codes)
+    return codes
 
 
 def check_allergens(values: list[str]) -> list[str]:
-    """Allergen codes from the shared rules package."""
-    return check_codes(values, kind="allergen")
+    """Allergen codes known to rules.dietary; groups such as shellfish are expanded."""
+    return sorted(validate_allergens(_normalise(values)))
+
+
+def check_preferences(values: list[str]) -> list[str]:
+    """A member's dietary preference codes known to rules.dietary (halal, no_spice...)."""
+    codes = _normalise(values)
+    DietaryFilter.from_profile(codes)
+    return codes

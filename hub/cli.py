@@ -1,0 +1,163 @@
+"""`canteen-hub`: serve, migrate, create-admin, seed, and --validate-config."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from hub.crypto import FieldCipher
+from hub.db import make_engine
+from hub.migrate import SchemaTooNewError, upgrade_to_head
+from hub.models.users import Role, User, UserCreate
+from hub.security import hash_password
+from hub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXIT_CONFIG = 2
+EXIT_REFUSED = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="canteen-hub", description="canteen-edge hub server")
+    parser.add_argument(
+        "--validate-config", action="store_true", help="check settings, report each error, exit"
+    )
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the API (migrates the schema first)")
+    serve.add_argument("--host", default=None, help="bind address (default CANTEEN_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (default CANTEEN_PORT)")
+    sub.add_parser("migrate", help="upgrade the database schema to this hub's head")
+    admin = sub.add_parser("create-admin", help="create the admin user (or reset its password)")
+    admin.add_argument("--username", default=os.environ.get("CANTEEN_ADMIN_USERNAME", "admin"))
+    admin.add_argument(
+        "--password", default=None, help="default CANTEEN_ADMIN_PASSWORD, else asked for"
+    )
+    admin.add_argument("--reset", action="store_true", help="set a new password if the user exists")
+    seed = sub.add_parser("seed", help="load the demo canteens, dishes, menus and members")
+    seed.add_argument("--seed", type=int, default=42, help="random seed of the demo data")
+    return parser
+
+
+def _load_settings() -> Settings | None:
+    try:
+        return Settings()
+    except ValidationError as err:
+        _report_config_errors(err)
+        return None
+
+
+def _report_config_errors(err: ValidationError) -> None:
+    for e in err.errors():
+        key = "_".join(str(p) for p in e["loc"]).upper()
+        name = f"CANTEEN_{key}" if key else "(settings)"
+        print(f"config error: {name}: {e['msg']}", file=sys.stderr)
+
+
+def _ask_password() -> str:
+    first = getpass.getpass("admin password: ")
+    if first != getpass.getpass("again: "):
+        raise SystemExit("passwords differ; nothing changed")
+    return first
+
+
+def create_admin(*, settings: Settings, username: str, password: str, reset: bool = False) -> str:
+    """Create the admin user (or with reset=True set its password); returns what was done."""
+    data = UserCreate(username=username, password=password, role=Role.ADMIN)
+    engine = make_engine(settings)
+    try:
+        upgrade_to_head(engine, schema=settings.db_schema)
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.username == data.username)).first()
+            if user is not None and not reset:
+                raise SystemExit(f"user {username!r} exists; use --reset to set a new password")
+            if user is None:
+                user = User(username=data.username, role=Role.ADMIN, password_hash="")
+                action = "created"
+            else:
+                action = "reset"
+            user.password_hash = hash_password(data.password)
+            user.role = Role.ADMIN
+            user.active = True
+            session.add(user)
+            session.commit()
+        return action
+    finally:
+        engine.dispose()
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    from hub.app import create_app
+
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    return 0
+
+
+def _seed(settings: Settings, seed: int) -> int:
+    from hub.seed import seed_demo
+
+    engine = make_engine(settings)
+    try:
+        upgrade_to_head(engine, schema=settings.db_schema)
+        with Session(engine) as session:
+            summary = seed_demo(session, seed=seed, cipher=FieldCipher.from_settings(settings))
+        print(f"seed: {summary}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = _parser().parse_args(argv)
+    settings = _load_settings()
+    if settings is None:
+        return EXIT_CONFIG
+    if args.validate_config:
+        print(f"config OK: database {settings.effective_database_url.split('@')[-1]}")
+        return 0
+    try:
+        if args.command == "serve":
+            return _serve(settings, args.host, args.port)
+        if args.command == "migrate":
+            engine = make_engine(settings)
+            try:
+                print(f"schema at revision {upgrade_to_head(engine, schema=settings.db_schema)}")
+            finally:
+                engine.dispose()
+            return 0
+        if args.command == "create-admin":
+            password = args.password or os.environ.get("CANTEEN_ADMIN_PASSWORD") or _ask_password()
+            try:
+                action = create_admin(
+                    settings=settings, username=args.username, password=password, reset=args.reset
+                )
+            except ValidationError as err:
+                for e in err.errors():
+                    print(f"refused: {e['loc'][0]}: {e['msg']}", file=sys.stderr)
+                return EXIT_REFUSED
+            print(f"admin {args.username!r} {action}")
+            return 0
+        if args.command == "seed":
+            return _seed(settings, args.seed)
+    except SchemaTooNewError as err:
+        print(f"refused: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    _parser().print_help()
+    return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())
