@@ -44,7 +44,7 @@ BACKENDS = [
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings with strong secrets and an SQLite file in tmp_path, ignoring env and .env."""
     values: dict[str, Any] = {"data_dir": tmp_path / "var", **STRONG_SECRETS, **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @cache

@@ -19,13 +19,13 @@ def _error_fields(err: ValidationError) -> set[str]:
 
 def test_default_secrets_refused_outside_demo_mode(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as info:
-        Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+        Settings(_env_file=None, data_dir=tmp_path)
     assert _error_fields(info.value) == set(SECRET_FIELDS)
     assert "default or weak secret" in str(info.value)
 
 
 def test_demo_mode_accepts_demo_secrets(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, demo_mode=True, data_dir=tmp_path)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, demo_mode=True, data_dir=tmp_path)
     assert settings.field_encryption_key.get_secret_value() == DEMO_FIELD_KEY
 
 
@@ -53,7 +53,7 @@ def test_env_prefix_and_sqlite_default(tmp_path: Path, monkeypatch: pytest.Monke
     for key, value in STRONG_SECRETS.items():
         monkeypatch.setenv(f"CANTEEN_{key.upper()}", value)
     monkeypatch.setenv("CANTEEN_DATA_DIR", str(tmp_path / "data"))
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.effective_database_url == f"sqlite:///{(tmp_path / 'data' / 'hub.db')}"
     assert settings.is_sqlite
 
