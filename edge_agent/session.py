@@ -92,6 +92,9 @@ class MqttSession:
         # paho's own queue is unbounded by default; the agent never gives it more
         # than its in-flight window, and publishes nothing while offline.
         client.max_queued_messages_set(0)
+        # paho keeps its default of 20 QoS 1 publishes in flight to the broker
+        # (it cannot be changed once connected); what exceeds it waits in paho's
+        # memory, bounded by the agent's window, which is the real flow control.
         client.will_set(s.will_topic, s.will_payload, qos=1, retain=True)
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
@@ -213,10 +216,6 @@ class MqttSession:
             self._connecting_since = None
             self._failures = 0
             self.connects += 1
-            rm = getattr(properties, "ReceiveMaximum", None)
-            if rm:
-                # Stay inside what the broker accepts in flight from us.
-                client.max_inflight_messages_set(int(rm))
             if not flags.session_present:
                 log.info("broker has no session for %s (first start or expired)",
                          self.settings.client_id)
