@@ -1,0 +1,1 @@
+"""Card readers and barcode scanners on serial ports."""
