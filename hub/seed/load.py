@@ -210,13 +210,15 @@ def _write_set_meals(session: Session, dish_ids: dict[str, int]) -> int:
 def _write_users(session: Session) -> int:
     """The demo users; an existing username (say, an admin made at install) is left alone."""
     existing = set(session.exec(select(User.username)).all())
+    # One argon2 hash (~0.25 s) shared by all: the demo password is public anyway.
+    password_hash = hash_password(DEMO_PASSWORD)
     created = 0
     for username, role in DEMO_USERS:
         if username in existing:
             log.info("demo user %r exists; keeping its password", username)
             continue
         session.add(User(username=username, role=Role(role), created_at=REFERENCE_TIME,
-                         password_hash=hash_password(DEMO_PASSWORD)))
+                         password_hash=password_hash))
         created += 1
     return created
 
