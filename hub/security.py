@@ -41,12 +41,12 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
 
 
-def create_access_token(*, username: str, role: Role, secret: str, minutes: int) -> str:
+def create_access_token(*, username: str, role: Role | str, secret: str, minutes: int) -> str:
     """A signed JWT naming the user and role, valid for `minutes`."""
     now = utcnow()
     claims = {
         "sub": username,
-        "role": role.value,
+        "role": Role(role).value,
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
     }

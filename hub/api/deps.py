@@ -83,11 +83,12 @@ class RoleGuard:
 
     def __call__(self, user: CurrentUser) -> User:
         """Check the user's role, read from the database so a demotion takes effect at once."""
-        if user.role not in self.roles:
+        role = Role(user.role)  # the column holds the plain string
+        if role not in self.roles:
             names = ", ".join(sorted(r.value for r in self.roles))
             raise HTTPException(
                 status_code=status.HTTP_403_FORBIDDEN,
-                detail=f"role {user.role.value!r} may not do this (needs one of: {names})",
+                detail=f"role {role.value!r} may not do this (needs one of: {names})",
             )
         return user
 

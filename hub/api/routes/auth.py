@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from hub.api.deps import CurrentUser, SessionDep, SettingsDep
-from hub.models.users import Token, UserPublic
+from hub.models.users import Role, Token, UserPublic
 from hub.security import create_access_token
 from hub.services.users import authenticate
 
@@ -35,7 +35,7 @@ def login(
         secret=settings.secret_key.get_secret_value(),
         minutes=settings.access_token_minutes,
     )
-    return Token(access_token=token, role=user.role, expires_in=settings.access_token_minutes * 60)
+    return Token(access_token=token, role=Role(user.role), expires_in=settings.access_token_minutes * 60)
 
 
 me_router = APIRouter(prefix="/auth", tags=["auth"])
