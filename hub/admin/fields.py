@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from hub.i18n import get_language, gettext
 from rules.errors import MoneyError
@@ -43,18 +43,37 @@ class YuanField(StringField):
             raise ValueError(gettext("Enter an amount in yuan, e.g. 12.50")) from err
 
 
-class _CheckboxList(ListWidget):
-    """Checkboxes in a wrapping row instead of a bullet list."""
+_BOX = (
+    '<label class="form-check form-check-inline" for="{id}">'
+    '<input class="form-check-input" type="checkbox" id="{id}" name="{name}" value="{value}"'
+    '{checked}><span class="form-check-label">{label}</span></label>'
+)
 
-    def __init__(self) -> None:
-        super().__init__(html_tag="ul", prefix_label=False)
+
+class CheckboxGroup:
+    """Tabler's inline checkboxes, one per choice (SQLAdmin's form-control class dropped)."""
+
+    def __call__(self, field: SelectMultipleField, **kwargs: Any) -> Markup:
+        """Render every choice as a labelled checkbox."""
+        boxes = []
+        for value, label, checked, _render_kw in field.iter_choices():
+            box_id = f"{field.id}-{value}"
+            boxes.append(
+                _BOX.format(
+                    id=escape(box_id),
+                    name=escape(field.name),
+                    value=escape(value),
+                    checked=" checked" if checked else "",
+                    label=escape(label),
+                )
+            )
+        return Markup(f'<div class="code-choices" id="{escape(field.id)}">{"".join(boxes)}</div>')
 
 
 class CodeChoiceField(SelectMultipleField):
     """Pick any of a fixed set of codes (tags, allergens); labels follow the page language."""
 
-    widget = _CheckboxList()
-    option_widget = CheckboxInput()
+    widget = CheckboxGroup()
 
     def __init__(self, *args: Any, codes: Mapping[str, Label], **kwargs: Any) -> None:
         kwargs.pop("coerce", None)

@@ -103,6 +103,10 @@ class HubModelView(ModelView):
             )
         return type(form.__name__, (form,), extra)
 
+    def search_placeholder(self) -> str:
+        """The searchable columns' labels, translated now (they are lazy strings)."""
+        return ", ".join(str(self._column_labels.get(f, f)) for f in self._search_fields)
+
     def _load_rows(self, model: type) -> list[Any]:
         with self.session_maker() as session:
             return list(session.execute(select(model).order_by(model.id)).scalars())  # type: ignore[attr-defined]
@@ -131,6 +135,7 @@ class HubModelView(ModelView):
 
 
 DISH_LABELS: dict[str, Any] = {
+    "id": "ID",
     "code": _l("Code"),
     "name_zh": _l("Name (Chinese)"),
     "name_en": _l("Name (English)"),
@@ -183,7 +188,13 @@ class DishAdmin(HubModelView, model=Dish):
         "tags": code_labels("tags", DISH_TAGS),
         "allergens": code_labels("allergens", ALLERGENS),
     }
-    form_excluded_columns = ("created_at", "updated_at")
+    # Identity, names and price first; nutrition last.
+    form_columns = (
+        "code", "name_zh", "name_en", "category", "price_cents", "member_price_cents",
+        "price_per_100g_cents", "tags", "allergens", "station", "active",
+        "description_zh", "description_en", "image_path",
+        "kcal", "protein_g", "fat_g", "carbs_g", "sodium_mg",
+    )
     form_overrides: ClassVar[dict[Any, Any]] = {
         "price_cents": YuanField,
         "member_price_cents": YuanField,
