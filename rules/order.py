@@ -77,6 +77,11 @@ class OrderLine:
     member_unit_price_cents: int | None = None
     grams: int | None = None
     modifiers: tuple[Modifier, ...] = ()
+    # derived once here, read many times by the engine
+    list_cents: int = field(init=False, repr=False, compare=False)
+    """Amount at list price, modifiers included (the gross the receipt starts from)."""
+    modifier_cents: int = field(init=False, repr=False, compare=False)
+    """What the modifiers add (or take off) for the whole line."""
 
     def __post_init__(self) -> None:
         lid = self.line_id
@@ -98,8 +103,11 @@ class OrderLine:
                 )
             if self.qty != 1:
                 raise InvalidLine(lid, "称重菜品数量必须为 1", "a weighed dish has quantity 1")
-        cheapest = min(self.unit_price_cents, self.member_unit_price_cents or self.unit_price_cents)
-        if self.amount_cents(cheapest) < 0:
+        deltas = sum(m.delta_cents for m in self.modifiers)
+        object.__setattr__(self, "modifier_cents", deltas * (1 if self.grams else self.qty))
+        object.__setattr__(self, "list_cents", self.amount_cents(self.unit_price_cents))
+        member = self.member_unit_price_cents
+        if self.amount_cents(self.unit_price_cents if member is None else member) < 0:
             raise InvalidLine(lid, "加减价后金额为负", "modifiers make the price negative")
 
     def amount_cents(self, unit_price_cents: int) -> int:
@@ -108,20 +116,9 @@ class OrderLine:
         Weighed dish: ``price per 100 g * grams / 100`` rounded half up once per
         line (never per gram), plus the modifiers of the plate.
         """
-        deltas = sum(m.delta_cents for m in self.modifiers)
         if self.grams is None:
-            return (unit_price_cents + deltas) * self.qty
-        return div_round_half_up(unit_price_cents * self.grams, 100) + deltas
-
-    @property
-    def list_cents(self) -> int:
-        """Amount at list price (the gross the receipt starts from)."""
-        return self.amount_cents(self.unit_price_cents)
-
-    @property
-    def modifier_cents(self) -> int:
-        """What the modifiers add (or take off) for the whole line."""
-        return sum(m.delta_cents for m in self.modifiers) * (1 if self.grams else self.qty)
+            return unit_price_cents * self.qty + self.modifier_cents
+        return div_round_half_up(unit_price_cents * self.grams, 100) + self.modifier_cents
 
 
 def _line_cents(line_id: str, value: object, zh: str, en: str) -> None:

@@ -87,6 +87,13 @@ CASES: list[tuple[str, Callable[[], object], type[PricingError]]] = [
         lambda: OrderLine("a", "d", "c", 100, modifiers=(Modifier("x", -150),)),
         InvalidLine,
     ),
+    (
+        "modifiers below a zero member price",
+        lambda: OrderLine(
+            "a", "d", "c", 100, member_unit_price_cents=0, modifiers=(Modifier("x", -50),)
+        ),
+        InvalidLine,
+    ),
     ("empty dish id", lambda: OrderLine("a", "", "c", 100), InvalidLine),
     ("empty order", lambda: PricingInputs(lines=(), now=NOW), InvalidInput),
     (
