@@ -115,7 +115,7 @@ SET_MEALS: tuple[SetMealSeed, ...] = (
         slots=(
             SlotSeed("meat", 1, 1),
             SlotSeed("vegetable", 1, 1),
-            SlotSeed("soup", 0, 1),
+            SlotSeed("soup", 1, 1),
             SlotSeed("staple", 1, 1),
         ),
     ),

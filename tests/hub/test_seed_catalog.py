@@ -168,6 +168,8 @@ def test_build_your_own_set_meals_have_enough_dishes_in_each_slot_at_lunch() -> 
     for meal in byo:
         for slot in meal.slots:
             assert slot.category in CATEGORY_CODES
+            # rules.setmeals fills each slot with an exact count
+            assert slot.min_picks == slot.max_picks >= 1
             assert lunch[slot.category] >= slot.max_picks, (meal.code, slot.category)
 
 
