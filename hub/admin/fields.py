@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
-from wtforms import SelectMultipleField, StringField
+from wtforms import SelectMultipleField, StringField, ValidationError
 
 from hub.i18n import get_language, gettext
 from rules.errors import MoneyError
@@ -94,4 +94,5 @@ class CodeChoiceField(SelectMultipleField):
         """Refuse codes the rules package does not know, naming them."""
         unknown = [code for code in self.data or [] if code not in self.codes]
         if unknown:
-            raise ValueError(gettext("Unknown codes: %(codes)s") % {"codes": ", ".join(unknown)})
+            message = gettext("Unknown codes: %(codes)s") % {"codes": ", ".join(unknown)}
+            raise ValidationError(message)
