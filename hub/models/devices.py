@@ -23,7 +23,7 @@ class DeviceKind(StrEnum):
 class DeviceBase(SQLModel):
     """Fields of a device."""
 
-    code: str = Field(max_length=64, regex=CODE_PATTERN)
+    code: str = Field(max_length=64, schema_extra={"pattern": CODE_PATTERN})
     kind: DeviceKind = Field(sa_type=sa.String(16))
     site_id: int = Field(foreign_key="site.id", index=True)
     name: str = Field(default="", max_length=120)

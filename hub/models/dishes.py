@@ -24,7 +24,7 @@ class Nutrition(SQLModel):
 class DishBase(Nutrition):
     """Fields of a dish."""
 
-    code: str = Field(max_length=32, regex=CODE_PATTERN)
+    code: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
     name_zh: str = Field(min_length=1, max_length=120)
     name_en: str = Field(min_length=1, max_length=120)
     description_zh: str = Field(default="", max_length=1000)

@@ -14,7 +14,7 @@ from hub.models.validators import CODE_PATTERN, check_allergens, check_preferenc
 class MemberBase(SQLModel):
     """Profile fields stored in clear."""
 
-    member_no: str = Field(max_length=32, regex=CODE_PATTERN)
+    member_no: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
     name: str = Field(min_length=1, max_length=120)
     employer: str | None = Field(default=None, max_length=120)
     department: str | None = Field(default=None, max_length=120)

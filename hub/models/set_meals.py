@@ -45,7 +45,7 @@ class SetMealSlotIn(SQLModel):
 class SetMealBase(SQLModel):
     """Fields of a set meal."""
 
-    code: str = Field(max_length=32, regex=CODE_PATTERN)
+    code: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
     name_zh: str = Field(min_length=1, max_length=120)
     name_en: str = Field(min_length=1, max_length=120)
     kind: SetMealKind = Field(sa_type=sa.String(16))

@@ -15,7 +15,7 @@ from hub.models.validators import CODE_PATTERN, check_timezone
 class OrganisationBase(SQLModel):
     """Fields of an organisation (a company, school or hospital running canteens)."""
 
-    code: str = Field(max_length=32, regex=CODE_PATTERN)
+    code: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
     name_zh: str = Field(min_length=1, max_length=120)
     name_en: str = Field(min_length=1, max_length=120)
 
@@ -31,7 +31,7 @@ class Organisation(OrganisationBase, table=True):
 class SiteBase(SQLModel):
     """Fields of a site: one canteen."""
 
-    code: str = Field(max_length=32, regex=CODE_PATTERN)
+    code: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
     name_zh: str = Field(min_length=1, max_length=120)
     name_en: str = Field(min_length=1, max_length=120)
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
@@ -76,7 +76,7 @@ class Site(SiteBase, table=True):
 class MealPeriodBase(SQLModel):
     """A named serving window of a site, in the site's local time (may cross midnight)."""
 
-    code: str = Field(max_length=32, regex=CODE_PATTERN)
+    code: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
     name_zh: str = Field(min_length=1, max_length=60)
     name_en: str = Field(min_length=1, max_length=60)
     start: time

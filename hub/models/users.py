@@ -27,7 +27,7 @@ class Role(StrEnum):
 class UserBase(SQLModel):
     """Fields of a user."""
 
-    username: str = Field(max_length=64, regex=USERNAME_PATTERN)
+    username: str = Field(max_length=64, schema_extra={"pattern": USERNAME_PATTERN})
     role: Role = Field(sa_type=sa.String(16))
     active: bool = True
 

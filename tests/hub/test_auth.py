@@ -44,7 +44,7 @@ def api_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
             continue
         for method in sorted(ctx.methods or ()):
             if method != "HEAD":
-                yield method, ctx.path
+                yield method, str(ctx.path)
 
 
 def mounted_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
@@ -77,8 +77,9 @@ def test_every_route_refuses_missing_token_and_wrong_role(
         assert anon.headers.get("www-authenticate") == "Bearer"
         forged = client.request(method, url, headers={"Authorization": "Bearer nonsense"})
         assert forged.status_code == 401, f"{method} {path} took a forged token"
-        statuses = {role: client.request(method, url, headers=headers[role]).status_code
-                    for role in Role}
+        statuses = {
+            role: client.request(method, url, headers=headers[role]).status_code for role in Role
+        }
         if (method, path) not in ANY_ROLE:
             assert 403 in statuses.values(), f"{method} {path} lets every role in: {statuses}"
         checked += 1
@@ -109,7 +110,8 @@ def test_token_flow(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("username", "password"), [("mgr", "wrong-password"), ("nobody", TEST_PASSWORD), ("off", TEST_PASSWORD)]
+    ("username", "password"),
+    [("mgr", "wrong-password"), ("nobody", TEST_PASSWORD), ("off", TEST_PASSWORD)],
 )
 def test_token_refused(client: TestClient, username: str, password: str) -> None:
     app: FastAPI = client.app  # type: ignore[assignment]

@@ -77,7 +77,9 @@ def test_naive_timestamp_refused_and_nothing_written(sqlite_settings: Settings) 
     engine = make_engine(sqlite_settings)
     upgrade_to_head(engine)
     with Session(engine) as session:
-        session.add(Organisation(code="x", name_zh="x", name_en="x", created_at=datetime(2025, 1, 1)))
+        session.add(
+            Organisation(code="x", name_zh="x", name_en="x", created_at=datetime(2025, 1, 1))
+        )
         with pytest.raises(sa.exc.StatementError, match="naive datetime"):
             session.commit()
     with engine.connect() as conn:

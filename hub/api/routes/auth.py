@@ -35,7 +35,9 @@ def login(
         secret=settings.secret_key.get_secret_value(),
         minutes=settings.access_token_minutes,
     )
-    return Token(access_token=token, role=Role(user.role), expires_in=settings.access_token_minutes * 60)
+    return Token(
+        access_token=token, role=Role(user.role), expires_in=settings.access_token_minutes * 60
+    )
 
 
 me_router = APIRouter(prefix="/auth", tags=["auth"])
