@@ -86,7 +86,11 @@ class SerialWorker:
             log.info("%s connected", self.port)
             try:
                 while not self._stop.is_set():
-                    data = self._serial.read(256)
+                    # read(n) waits for n bytes or the timeout: take one, then what is waiting,
+                    # so a frame is handled as soon as it arrives (not 50 ms later).
+                    data = self._serial.read(1)
+                    if data and self._serial.in_waiting:
+                        data += self._serial.read(self._serial.in_waiting)
                     self.on_bytes(data, time.monotonic())
             except (OSError, serial.SerialException) as err:
                 log.warning("%s lost: %s", self.port, err)

@@ -41,19 +41,19 @@ def render_frame(
     rng = np.random.default_rng(seed)
     w, h = size
     code = cv2.resize(
-        qr_image(payload), (distortion.code_px, distortion.code_px), cv2.INTER_NEAREST
+        qr_image(payload), (distortion.code_px, distortion.code_px), interpolation=cv2.INTER_NEAREST
     )
     # A textured grey background (a counter top) so thresholds are not trivially clean.
     background = rng.normal(150, 25, (h // 8 + 1, w // 8 + 1)).clip(0, 255).astype(np.uint8)
     frame = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
     s = distortion.code_px
     cx, cy = w / 2 + rng.uniform(-w / 8, w / 8), h / 2 + rng.uniform(-h / 8, h / 8)
-    src = np.float32([[0, 0], [s, 0], [s, s], [0, s]])
+    src = np.array([[0, 0], [s, 0], [s, s], [0, s]], dtype=np.float32)
     p = distortion.perspective * s
-    dst = np.float32([[-s / 2 + p, -s / 2], [s / 2 - p, -s / 2], [s / 2, s / 2], [-s / 2, s / 2]])
+    corners = [[-s / 2 + p, -s / 2], [s / 2 - p, -s / 2], [s / 2, s / 2], [-s / 2, s / 2]]
     angle = np.deg2rad(distortion.rotation_deg)
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    dst = (dst @ rot.T + [cx, cy]).astype(np.float32)
+    dst = (np.array(corners) @ rot.T + [cx, cy]).astype(np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(code, matrix, (w, h), borderValue=255)
     mask = cv2.warpPerspective(np.full_like(code, 255), matrix, (w, h))
