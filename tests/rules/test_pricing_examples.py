@@ -11,6 +11,7 @@ from rules.errors import InsufficientFunds
 from rules.order import (
     Coupon,
     CouponKind,
+    Member,
     MemberDay,
     Modifier,
     OrderLine,
@@ -20,12 +21,14 @@ from rules.order import (
     SetMealChoice,
     SlotPick,
     SpendSave,
+    Tier,
     Wallet,
+    Window,
 )
 from rules.pricing import diff_totals, price_order
 from rules.results import PaymentSource as S
 from rules.results import PriceBasis, PricedOrder
-from tests.rules.factories import BURGER_SET, GOLD, TWO_MEAT_ONE_VEG, line, order
+from tests.rules.factories import BURGER_SET, GOLD, TWO_MEAT_ONE_VEG, YESTERDAY, line, order
 
 
 def split(priced: PricedOrder) -> dict[str, int]:
@@ -360,3 +363,23 @@ def test_diff_totals_is_empty_when_kiosk_and_hub_agree_and_names_what_differs() 
         ("payment:stored_value_paid", 1600, 1800),
         ("points_earned", 16, 18),
     }
+
+
+def test_a_tier_without_member_prices_pays_list_price() -> None:
+    basic = Member("carol", Tier("basic", member_price=False))
+    priced = price_order(
+        order(line("a", 1800, member=1600), member=basic, wallet=Wallet(paid_balance_cents=5000))
+    )
+    assert priced.total_cents == 1800 and priced.discounts == ()
+
+
+def test_promotions_outside_their_window_do_not_apply() -> None:
+    ended = Window(None, YESTERDAY)
+    promos = Promotions(
+        member_day=MemberDay(1000, window=ended),
+        spend_save=(SpendSave("old", 1000, 500, window=ended),),
+    )
+    priced = price_order(
+        order(line("a", 1800), promotions=promos, wallet=Wallet(subsidy_cents=9999))
+    )
+    assert priced.total_cents == 1800 and priced.discounts == ()
