@@ -32,6 +32,15 @@ def test_at_least_sixty_dishes_with_unique_codes_the_hub_accepts() -> None:
         assert re.match(CODE_PATTERN, d.code), d.code
 
 
+def test_site_device_period_and_set_meal_codes_are_ones_the_hub_accepts() -> None:
+    unique = [s.code for s in SET_MEALS]
+    for site in SITES:
+        unique += [site.org_code, site.code, *(d.code for d in site.devices)]
+    assert len(set(unique)) == len(unique)
+    for code in [*unique, *MEAL_PERIOD_CODES]:
+        assert re.match(CODE_PATTERN, code), code
+
+
 def test_every_dish_is_named_and_described_in_chinese_and_english() -> None:
     for d in DISHES:
         assert CJK.search(d.name_zh) and CJK.search(d.desc_zh), d.code
