@@ -6,12 +6,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
-from wtforms import SelectMultipleField, StringField, ValidationError
+from wtforms import Form, SelectMultipleField, StringField, ValidationError
+from wtforms.i18n import get_translations as wtforms_translations
 
 from hub.i18n import get_language, gettext
 from rules.errors import MoneyError
 from rules.labels import Label
 from rules.money import parse_yuan
+
+
+class HubForm(Form):
+    """A form whose WTForms' own messages ("This field is required.") follow the page language."""
+
+    class Meta:
+        """WTForms looks its message catalog up per form through this hook."""
+
+        def get_translations(self, form: Form) -> Any:
+            """WTForms' shipped Chinese or English catalog for the current request."""
+            return wtforms_translations(["zh"] if get_language() == "zh_Hans" else ["en"])
 
 
 def cents_to_yuan_text(cents: int | None) -> str:

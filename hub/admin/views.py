@@ -15,7 +15,7 @@ from starlette.requests import Request
 from wtforms import Form, SelectField
 from wtforms.validators import InputRequired
 
-from hub.admin.fields import CodeChoiceField, YuanField
+from hub.admin.fields import CodeChoiceField, HubForm, YuanField
 from hub.db_types import utcnow
 from hub.i18n import get_language, gettext
 from hub.i18n import lazy_gettext as _l
@@ -86,6 +86,7 @@ class HubModelView(ModelView):
     # Foreign-key columns shown as a select of the referenced rows: column -> (model, label).
     fk_choices: ClassVar[dict[str, tuple[type, Callable[[Any], str]]]] = {}
     page_size = 25
+    form_base_class = HubForm
 
     async def scaffold_form(self, rules: builtins.list[str] | None = None) -> type[Form]:
         """SQLAdmin's form plus a select for each foreign key (SQLAdmin skips them)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlmodel import Session, select
 
 from hub.admin.views import ALL_VIEWS
 from hub.app import create_app
-from hub.models import Dish, Role, User, UserCreate
+from hub.models import Dish, MealPeriod, Menu, MenuItem, Role, Site, User, UserCreate
 from hub.services.users import create_user
 from hub.settings import Settings
 
@@ -133,3 +134,54 @@ def test_language_choice_is_remembered_in_a_cookie(client: TestClient) -> None:
     client.cookies.clear()
     reply = client.get("/admin/login", headers={"accept-language": "zh-CN"})
     assert "登录食堂管理后台" in reply.text
+
+
+def test_every_page_renders_for_an_admin(client: TestClient) -> None:
+    login(client)
+    assert client.get("/admin/").status_code == 200
+    for view in ALL_VIEWS:
+        assert client.get(f"/admin/{view.identity}/list").status_code == 200, view.identity
+        if view.can_create:
+            assert client.get(f"/admin/{view.identity}/create").status_code == 200, view.identity
+
+
+def test_menus_pick_site_meal_period_and_dish_by_name(client: TestClient) -> None:
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        site = Site(code="hq", name_zh="总部食堂", name_en="HQ canteen")
+        session.add(site)
+        session.flush()
+        lunch = MealPeriod(site_id=site.id or 0, code="lunch", name_zh="午餐", name_en="Lunch",
+                           start=time(11), end=time(13, 30))
+        session.add(lunch)
+        session.commit()
+        site_id, lunch_id = site.id, lunch.id
+    login(client)
+    page = client.get("/admin/menu/create?lang=zh_Hans").text
+    assert "总部食堂" in page and "午餐" in page
+    reply = client.post("/admin/menu/create", data={
+        "site_id": str(site_id), "meal_period_id": str(lunch_id), "active": "y", "save": "Save",
+    })
+    assert reply.status_code == 302, reply.text
+    assert client.post("/admin/dish/create", data=dish_form()).status_code == 302
+    page = client.get("/admin/menu-item/create?lang=en").text
+    assert "Rice" in page
+    with Session(engine) as session:
+        menu = session.exec(select(Menu)).one()
+        dish = session.exec(select(Dish)).one()
+    reply = client.post("/admin/menu-item/create", data={
+        "menu_id": str(menu.id), "dish_id": str(dish.id), "available": "y", "sort_order": "1",
+        "save": "Save",
+    })
+    assert reply.status_code == 302, reply.text
+    with Session(engine) as session:
+        item = session.exec(select(MenuItem)).one()
+        assert (item.menu_id, item.dish_id, item.sold_out) == (menu.id, dish.id, False)
+
+
+def test_form_errors_of_wtforms_follow_the_page_language(client: TestClient) -> None:
+    login(client)
+    reply = client.post("/admin/dish/create?lang=zh_Hans", data=dish_form(name_zh=""))
+    assert reply.status_code == 400 and "该字段是必填字段。" in reply.text
+    reply = client.post("/admin/dish/create?lang=en", data=dish_form(name_zh=""))
+    assert reply.status_code == 400 and "This field is required." in reply.text
