@@ -111,7 +111,7 @@ class FakeHub:
         )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(0.1, 1)
+        self.client.reconnect_delay_set(1, 2)
 
     def start(self) -> FakeHub:
         """Connect with a persistent session and start paho's thread."""
@@ -135,7 +135,7 @@ class FakeHub:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            env = parse(msg.payload, topic=msg.topic)
+            env = parse(bytes(msg.payload), topic=msg.topic)
         except Exception as err:  # a test double: remember, never crash
             self.bad.append(str(err))
             return

@@ -28,10 +28,11 @@ def make_store(path: Path, clock: datetime | None = None) -> DeviceStore:
 
 def counts(store: DeviceStore) -> tuple[int, int, int, int]:
     c = store.conn
-    return tuple(  # type: ignore[return-value]
-        c.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+    a, b, o, n = (
+        int(c.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
         for t in ("orders", "order_lines", "outbox", "order_counters")
     )
+    return a, b, o, n
 
 
 def test_order_and_outbox_row_written_together(tmp_path: Path) -> None:
