@@ -1,0 +1,1 @@
+"""The MQTT ingest worker: uplink events in, idempotent batch commits, acks after commit."""

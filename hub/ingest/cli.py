@@ -1,0 +1,94 @@
+"""``canteen-ingest`` / ``python -m hub.ingest``: run one ingest worker until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from hub.db import make_engine
+from hub.downlinks.catalog import publish_all_catalogs
+from hub.ingest.worker import IngestWorker, WorkerSettings
+from hub.migrate import check_not_newer, head_revision, upgrade_to_head
+from hub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    p = argparse.ArgumentParser(prog="canteen-ingest", description=__doc__)
+    # Settings has no MQTT fields yet (hub core's file): read them here, CLI over env.
+    p.add_argument("--mqtt-host", default=env("CANTEEN_MQTT_HOST", "127.0.0.1"))
+    p.add_argument("--mqtt-port", type=int, default=int(env("CANTEEN_MQTT_PORT", "1883")))
+    p.add_argument("--mqtt-username", default=env("CANTEEN_MQTT_USERNAME"))
+    p.add_argument("--mqtt-password-file", default=env("CANTEEN_MQTT_PASSWORD_FILE"))
+    p.add_argument("--worker-id", default=env("CANTEEN_INGEST_WORKER_ID", socket.gethostname()),
+                   help="stable id of this worker: its MQTT client id and persistent session")
+    p.add_argument("--group", default=env("CANTEEN_INGEST_GROUP", "ingest"),
+                   help="shared-subscription group the workers split the stream in")
+    p.add_argument("--max-batch", type=int, default=500, help="most messages per transaction")
+    p.add_argument("--max-wait-ms", type=float, default=20.0,
+                   help="longest a message waits for its batch to fill")
+    p.add_argument("--no-catalog", action="store_true",
+                   help="do not publish the sites' catalogs when connected")
+    p.add_argument("--log-level", default=env("CANTEEN_LOG_LEVEL", "INFO"))
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: 0 on a clean stop, 2 on a configuration error."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        print(f"canteen-ingest: invalid settings:\n{err}", file=sys.stderr)
+        return 2
+    password = None
+    if args.mqtt_password_file:
+        with open(args.mqtt_password_file, encoding="utf-8") as fh:
+            password = fh.read().strip()
+    engine = make_engine(settings)
+    if settings.auto_migrate:
+        upgrade_to_head(engine, schema=settings.db_schema)
+    elif check_not_newer(engine, schema=settings.db_schema) != head_revision():
+        print("canteen-ingest: database not migrated: run `canteen-hub migrate`", file=sys.stderr)
+        return 2
+    wsettings = WorkerSettings(
+        host=args.mqtt_host, port=args.mqtt_port, worker_id=args.worker_id,
+        share_group=args.group, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+        username=args.mqtt_username, password=password,
+    )
+
+    def _catalogs(worker: IngestWorker) -> None:
+        if worker.client is not None:
+            publish_all_catalogs(engine, worker.client)
+
+    worker = IngestWorker(engine, wsettings, on_connected=None if args.no_catalog else _catalogs)
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping after this batch", signum)
+        worker.request_stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    worker.start()
+    try:
+        worker.run()
+    finally:
+        worker.stop()
+        log.info("stopped; outcomes: %s", dict(worker.writer.counts))
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,219 @@
+"""The ingest worker process: shared subscription in, batch commit, event.ack out, then MQTT ack.
+
+Order of effects per batch (why each step is where it is):
+1. commit the batch (one transaction) -- nothing is acknowledged before it is durable;
+2. publish one event.ack per device -- the device may delete its outbox rows now;
+3. MQTT-ack the inbound PUBLISHes (manual_ack) -- until here a kill -9 makes the
+   broker redeliver them, and the redelivered copies come back as "duplicate".
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import sqlalchemy as sa
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy.engine import Engine
+
+from hub.ingest.classify import Inbound
+from hub.ingest.writer import BatchWriter, Outcome
+from protocol import Ack, EventAck, encode, make_envelope, uplink_filter
+from protocol.payloads.ack import MAX_ACKS
+
+log = logging.getLogger(__name__)
+
+ACK_RESULTS = frozenset({"ok", "duplicate", "conflict", "rejected"})
+DB_RETRY_MAX_S = 5.0
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Broker, session and batching of one ingest worker."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    worker_id: str = "1"
+    share_group: str = "ingest"
+    hub_id: str = "hub"
+    max_batch: int = 500
+    max_wait_ms: float = 20.0
+    session_expiry_s: int = 7 * 24 * 3600
+    receive_maximum: int = 1000
+    keepalive_s: int = 30
+    username: str | None = None
+    password: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        """Stable per worker, so its persistent session (and queue) survives a restart."""
+        return f"canteen-ingest-{self.worker_id}"
+
+
+class IngestWorker:
+    """One MQTT client plus the batch loop; start() then run() (or run_in_thread()), stop()."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: WorkerSettings,
+        *,
+        on_connected: Callable[[IngestWorker], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.writer = BatchWriter(engine)
+        self.on_connected = on_connected
+        self._inbox: queue.Queue[Inbound] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.client: mqtt.Client | None = None
+        self.batches = 0
+
+    # ---- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (asynchronously; paho's thread reconnects forever) and subscribe on connect."""
+        s = self.settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=s.client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=True,
+        )
+        if s.username:
+            client.username_pw_set(s.username, s.password)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.reconnect_delay_set(1, 5)
+        client.max_inflight_messages_set(200)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = s.session_expiry_s
+        props.ReceiveMaximum = s.receive_maximum
+        client.connect_async(s.host, s.port, keepalive=s.keepalive_s, clean_start=False,
+                             properties=props)
+        client.loop_start()
+        self.client = client
+
+    def run(self) -> None:
+        """Collect, write, acknowledge, until stop()."""
+        while not self._stop.is_set():
+            batch = self._collect()
+            if batch:
+                self._process(batch)
+
+    def run_in_thread(self) -> None:
+        """Run the loop in a background thread (tests, benchmarks)."""
+        self._thread = threading.Thread(target=self.run, name="ingest", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Finish the current batch and leave the loop (safe from a signal handler)."""
+        self._stop.set()
+
+    def stop(self) -> None:
+        """Stop the loop and disconnect; unacknowledged messages stay with the broker."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+            self._thread = None
+        if self.client is not None:
+            self.client.disconnect()
+            self.client.loop_stop()
+            self.client = None
+
+    # ---- paho callbacks (network thread) -------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        if rc.is_failure:
+            log.warning("broker refused the connection: %s", rc)
+            return
+        topic = uplink_filter(share_group=self.settings.share_group)
+        client.subscribe(topic, qos=1)
+        log.info("connected as %s, subscribed to %s", self.settings.client_id, topic)
+        if self.on_connected is not None:
+            try:
+                self.on_connected(self)
+            except Exception:  # a failed catalog publish must not stop ingest
+                log.exception("on_connected hook failed")
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        log.warning("disconnected from broker (%s); paho reconnects", rc)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self._inbox.put(Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos))
+
+    # ---- the batch loop ------------------------------------------------------
+
+    def _collect(self) -> list[Inbound]:
+        try:
+            batch = [self._inbox.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.settings.max_wait_ms / 1000
+        while len(batch) < self.settings.max_batch:
+            try:
+                batch.append(self._inbox.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list[Inbound]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                outcomes = self.writer.write(batch)
+                break
+            except sa.exc.DBAPIError as err:
+                # Database down or locked: keep the batch unacknowledged and retry;
+                # if we are stopped meanwhile the broker redelivers it to someone.
+                log.error("batch of %d not committed (%s); retrying in %.1fs",
+                          len(batch), err.orig, delay)
+                if self._stop.wait(delay):
+                    return
+                delay = min(delay * 2, DB_RETRY_MAX_S)
+        self.publish_acks(outcomes)
+        client = self.client
+        if client is not None:
+            for m in batch:
+                if m.qos > 0:
+                    client.ack(m.mid, m.qos)
+        self.batches += 1
+
+    def publish_acks(self, outcomes: list[Outcome]) -> None:
+        """One event.ack per device (split at protocol's MAX_ACKS) for the acknowledgeable ones."""
+        per_device: dict[tuple[str, str], list[Ack]] = defaultdict(list)
+        for o in outcomes:
+            if o.result in ACK_RESULTS and o.message_id and o.site and o.device:
+                per_device[(o.site, o.device)].append(
+                    Ack(message_id=o.message_id, result=o.result,
+                        reason=o.reason if o.result in ("conflict", "rejected") else None)
+                )
+        client = self.client
+        if client is None:
+            return
+        for (site, device), acks in per_device.items():
+            for start in range(0, len(acks), MAX_ACKS):
+                env = make_envelope(
+                    "event.ack", EventAck(acks=tuple(acks[start : start + MAX_ACKS])),
+                    site=site, device=self.settings.hub_id,
+                )
+                client.publish(env.topic(to_device=device), encode(env), qos=1)

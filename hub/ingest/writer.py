@@ -1,0 +1,358 @@
+"""One batch of inbound messages -> one transaction -> one outcome per message.
+
+Idempotency is set-based: the ids of the batch are looked up in one query,
+then only what is new is inserted (COPY on PostgreSQL). Two workers racing on
+the same id make one transaction fail on the primary key; it is retried and
+the id is then found, so the loser answers "duplicate".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from hub.db_types import utcnow
+from hub.ingest.classify import MAX_KEPT_BYTES, Accepted, Inbound, Rejected, classify
+from hub.ingest.directory import Directory, KnownDevice
+from hub.ingest.reprice import Review, reprice
+from hub.ingest.rows import OrderRows, feedback_row, message_row, misfit
+from hub.models import Device, Feedback, Order, OrderLine, OrderLineModifier, Payment
+from hub.models.ingest import DeadLetter, DeviceHealth, IngestConflict, IngestedMessage, PriceReview
+from protocol import DeviceHeartbeat, FeedbackGiven, OrderPlaced
+
+log = logging.getLogger(__name__)
+
+RACE_RETRIES = 3
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+T_MESSAGE = IngestedMessage.__table__  # type: ignore[attr-defined]
+T_ORDER = Order.__table__  # type: ignore[attr-defined]
+T_LINE = OrderLine.__table__  # type: ignore[attr-defined]
+T_MODIFIER = OrderLineModifier.__table__  # type: ignore[attr-defined]
+T_PAYMENT = Payment.__table__  # type: ignore[attr-defined]
+T_FEEDBACK = Feedback.__table__  # type: ignore[attr-defined]
+T_DEAD = DeadLetter.__table__  # type: ignore[attr-defined]
+T_CONFLICT = IngestConflict.__table__  # type: ignore[attr-defined]
+T_REVIEW = PriceReview.__table__  # type: ignore[attr-defined]
+T_HEALTH = DeviceHealth.__table__  # type: ignore[attr-defined]
+T_DEVICE = Device.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one message; ``result`` is an event.ack result, or "deferred"/"none".
+
+    deferred: not stored yet (feedback before its order), no ack so the device re-sends;
+    none: nothing to acknowledge (a heartbeat, or a message whose id or sender is unknown).
+    """
+
+    message_id: str | None
+    site: str | None
+    device: str | None
+    result: str
+    reason: str | None = None
+
+
+def ack_reason(code: str, detail: str = "") -> str:
+    """A short, printable reason for an ack (protocol's ShortText: <= 200, no controls)."""
+    text = f"{code}: {detail}" if detail else code
+    return _UNPRINTABLE.sub("?", text)[:200]
+
+
+class BatchWriter:
+    """Writes batches idempotently; counts every outcome in ``counts``."""
+
+    def __init__(self, engine: Engine, *, directory: Directory | None = None) -> None:
+        self.engine = engine
+        self.directory = directory or Directory()
+        self.counts: Counter[str] = Counter()
+
+    def write(self, batch: Sequence[Inbound]) -> list[Outcome]:
+        """Commit a batch and return its outcomes; raises only when the database is unusable."""
+        items: list[Accepted | Rejected] = [classify(m) for m in batch]
+        for attempt in range(RACE_RETRIES):
+            try:
+                with self.engine.begin() as conn:
+                    outcomes = self._write(conn, items)
+                self.counts.update(o.result for o in outcomes)
+                return outcomes
+            except sa.exc.IntegrityError as err:
+                log.info("batch raced another worker (attempt %d): %s", attempt + 1, err.orig)
+        # Still failing: one message per transaction, so one bad row cannot block the rest.
+        outcomes = []
+        for item in items:
+            try:
+                with self.engine.begin() as conn:
+                    outcomes.extend(self._write(conn, [item]))
+            except (sa.exc.IntegrityError, sa.exc.DataError) as err:
+                log.warning("message refused by the database: %s", err.orig)
+                bad = Rejected(item.inbound, "db_rejected", str(err.orig)[:1000],
+                               *_ids(item))
+                with self.engine.begin() as conn:
+                    outcomes.extend(self._write(conn, [bad]))
+        self.counts.update(o.result for o in outcomes)
+        return outcomes
+
+    # ---- one transaction ---------------------------------------------------
+
+    def _write(self, conn: Connection, items: Sequence[Accepted | Rejected]) -> list[Outcome]:
+        now = utcnow()
+        out: list[Outcome | None] = [None] * len(items)
+        accepted = [(i, it) for i, it in enumerate(items) if isinstance(it, Accepted)]
+        devices = self.directory.devices(
+            conn, {(a.envelope.site, a.envelope.device) for _, a in accepted}
+        )
+        rejected: list[tuple[int, Rejected]] = [
+            (i, it) for i, it in enumerate(items) if isinstance(it, Rejected)
+        ]
+        events: list[tuple[int, Accepted, KnownDevice]] = []
+        beats: dict[int, tuple[Accepted, KnownDevice]] = {}
+        for i, a in accepted:
+            env = a.envelope
+            dev = devices.get((env.site, env.device))
+            problem = None
+            if dev is None:
+                problem = ("unknown_device", f"device {env.device!r} is not registered at "
+                           f"site {env.site!r}")
+            elif not dev.active:
+                problem = ("device_inactive", f"device {env.device!r} is deactivated")
+            elif isinstance(env.payload, OrderPlaced) and (why := misfit(env.payload)):
+                problem = ("invalid_payload", why)
+            if problem is not None:
+                rejected.append((i, Rejected(a.inbound, *problem, env.site, env.device,
+                                             env.message_id)))
+                continue
+            assert dev is not None
+            if isinstance(env.payload, DeviceHeartbeat):
+                newest = beats.get(dev.device_id)
+                if newest is None or newest[0].envelope.sent_at < env.sent_at:
+                    beats[dev.device_id] = (a, dev)
+                out[i] = Outcome(env.message_id, env.site, env.device, "none")
+            else:
+                events.append((i, a, dev))
+        for i, rej in rejected:
+            out[i] = self._dead_letter(rej)
+        self._insert(conn, T_DEAD, [_dead_row(rej, now) for _, rej in rejected])
+        self._events(conn, events, out, now)
+        self._heartbeats(conn, beats.values())
+        self._touch_devices(conn, [(dev.device_id, a.envelope.sent_at) for _, a, dev in events]
+                            + [(dev.device_id, a.envelope.sent_at) for a, dev in beats.values()])
+        return [o if o is not None else Outcome(None, None, None, "none") for o in out]
+
+    def _events(
+        self,
+        conn: Connection,
+        events: Sequence[tuple[int, Accepted, KnownDevice]],
+        out: list[Outcome | None],
+        now: Any,
+    ) -> None:
+        if not events:
+            return
+        ids = [a.envelope.message_id for _, a, _ in events]
+        stored = dict(_select_in(conn, T_MESSAGE.c.message_id, [T_MESSAGE.c.digest], ids))
+        referenced = {
+            a.envelope.payload.order_id for _, a, _ in events
+            if isinstance(a.envelope.payload, OrderPlaced | FeedbackGiven)
+        }
+        known_orders = {r[0] for r in _select_in(conn, T_ORDER.c.id, [], referenced)}
+        orders = [a.envelope.payload for _, a, _ in events
+                  if isinstance(a.envelope.payload, OrderPlaced)]
+        dishes = self.directory.dishes(conn, {ln.dish_id for o in orders for ln in o.lines})
+        members = self.directory.members(conn, {o.member_id for o in orders if o.member_id})
+        rows = OrderRows(now)
+        messages, feedback, conflicts, reviews = [], [], [], []
+        seen: dict[str, str] = {}
+        for i, a, dev in events:
+            env, digest, payload = a.envelope, a.digest, a.envelope.payload
+            ok = Outcome(env.message_id, env.site, env.device, "ok")
+            prior = stored.get(env.message_id) or seen.get(env.message_id)
+            if prior is not None:
+                if prior == digest:
+                    out[i] = Outcome(env.message_id, env.site, env.device, "duplicate")
+                else:
+                    reason = "message id reused with different content"
+                    conflicts.append(_conflict_row(a, prior, reason, now))
+                    out[i] = Outcome(env.message_id, env.site, env.device, "conflict",
+                                     ack_reason("conflict", reason))
+                continue
+            if isinstance(payload, OrderPlaced):
+                if payload.order_id in known_orders:
+                    reason = "order id already ingested under another message id"
+                    conflicts.append(_conflict_row(a, None, reason, now))
+                    out[i] = Outcome(env.message_id, env.site, env.device, "conflict",
+                                     ack_reason("conflict", reason))
+                    continue
+                known_orders.add(payload.order_id)
+                rows.add(payload, dev, member_id=members.get(payload.member_id or ""),
+                         dishes=dishes)
+                review = reprice(payload, dishes)
+                if isinstance(review, Review):
+                    reviews.append({**_review_row(review),
+                                    "order_id": payload.order_id, "created_at": now})
+            elif isinstance(payload, FeedbackGiven):
+                if payload.order_id not in known_orders:
+                    out[i] = Outcome(env.message_id, env.site, env.device, "deferred",
+                                     "order not ingested yet")
+                    continue
+                feedback.append(feedback_row(payload, now))
+            seen[env.message_id] = digest
+            messages.append(message_row(env, digest, dev, now))
+            out[i] = ok
+        self._insert(conn, T_MESSAGE, messages)
+        self._insert(conn, T_ORDER, rows.orders)
+        self._insert(conn, T_LINE, rows.lines)
+        self._insert(conn, T_PAYMENT, rows.payments)
+        self._modifiers(conn, rows)
+        self._insert(conn, T_FEEDBACK, feedback)
+        self._insert(conn, T_REVIEW, reviews)
+        if conflicts:
+            conn.execute(_insert_ignore(conn, T_CONFLICT), conflicts)
+
+    def _modifiers(self, conn: Connection, rows: OrderRows) -> None:
+        if not rows.modifiers:
+            return
+        order_ids = {oid for oid, _, _ in rows.modifiers}
+        line_ids = {
+            (oid, no): lid for lid, oid, no in conn.execute(
+                sa.select(T_LINE.c.id, T_LINE.c.order_id, T_LINE.c.line_no)
+                .where(T_LINE.c.order_id.in_(order_ids))
+            )
+        }
+        self._insert(conn, T_MODIFIER, [
+            {**row, "order_line_id": line_ids[(oid, no)]} for oid, no, row in rows.modifiers
+        ])
+
+    def _heartbeats(
+        self, conn: Connection, beats: Iterable[tuple[Accepted, KnownDevice]]
+    ) -> None:
+        rows = []
+        for a, dev in beats:
+            hb = a.envelope.payload
+            assert isinstance(hb, DeviceHeartbeat)
+            rows.append({
+                "device_id": dev.device_id, "heartbeat_at": a.envelope.sent_at,
+                "queue_depth": hb.queue_depth, "oldest_unsent_age_s": hb.oldest_unsent_age_s,
+                "catalog_version": hb.catalog_version, "app_version": hb.app_version,
+                "status": "backlog" if hb.queue_depth else "ok",
+            })
+        if not rows:
+            return
+        stmt = _dialect_insert(conn, T_HEALTH)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[T_HEALTH.c.device_id],
+            set_={k: stmt.excluded[k] for k in rows[0] if k != "device_id"},
+            where=sa.or_(T_HEALTH.c.heartbeat_at.is_(None),
+                         T_HEALTH.c.heartbeat_at < stmt.excluded.heartbeat_at),
+        )
+        conn.execute(stmt, rows)
+
+    @staticmethod
+    def _touch_devices(conn: Connection, seen: Sequence[tuple[int, Any]]) -> None:
+        latest: dict[int, Any] = {}
+        for dev_id, at in seen:
+            if dev_id not in latest or latest[dev_id] < at:
+                latest[dev_id] = at
+        if not latest:
+            return
+        col = T_DEVICE.c
+        conn.execute(
+            sa.update(T_DEVICE)
+            .where(col.id == sa.bindparam("b_id"))
+            .where(sa.or_(col.last_seen_at.is_(None), col.last_seen_at < sa.bindparam("b_at")))
+            .values(last_seen_at=sa.bindparam("b_at")),
+            [{"b_id": k, "b_at": v} for k, v in latest.items()],
+        )
+
+    @staticmethod
+    def _dead_letter(rej: Rejected) -> Outcome:
+        log.info("dead letter (%s) on %s: %s", rej.reason, rej.inbound.topic[:200], rej.detail)
+        if rej.message_id is None or rej.device is None:
+            return Outcome(None, rej.site, rej.device, "none", rej.reason)
+        return Outcome(rej.message_id, rej.site, rej.device, "rejected",
+                       ack_reason(rej.reason, rej.detail))
+
+    @staticmethod
+    def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if conn.dialect.name == "postgresql" and table in _COPY_TABLES:
+            _copy(conn, table, rows)
+        else:
+            conn.execute(table.insert(), rows)
+
+
+_COPY_TABLES = frozenset({T_MESSAGE, T_ORDER, T_LINE, T_PAYMENT})
+
+
+def _copy(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """COPY rows into a PostgreSQL table: the fastest bulk path (FIELD-NOTES: ~3x executemany)."""
+    cols = list(rows[0])
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(
+        f'COPY "{table.name}" ({", ".join(cols)}) FROM STDIN'
+    ) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in cols])
+
+
+def _ids(item: Accepted | Rejected) -> tuple[str | None, str | None, str | None]:
+    if isinstance(item, Rejected):
+        return item.site, item.device, item.message_id
+    env = item.envelope
+    return env.site, env.device, env.message_id
+
+
+def _select_in(conn: Connection, key: Any, others: list[Any], values: Iterable[str]) -> list[Any]:
+    values = list(values)
+    found: list[Any] = []
+    for start in range(0, len(values), 500):  # stay far below SQLite's bound-parameter limit
+        chunk = values[start : start + 500]
+        found.extend(conn.execute(sa.select(key, *others).where(key.in_(chunk))).all())
+    return found
+
+
+def _dialect_insert(conn: Connection, table: sa.Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _insert_ignore(conn: Connection, table: sa.Table) -> Any:
+    return _dialect_insert(conn, table).on_conflict_do_nothing()
+
+
+def _review_row(review: Review) -> dict[str, Any]:
+    return {
+        "kiosk_subtotal_cents": review.kiosk_subtotal_cents,
+        "hub_subtotal_cents": review.hub_subtotal_cents,
+        "kiosk_total_cents": review.kiosk_total_cents,
+        "hub_total_cents": review.hub_total_cents,
+        "detail": review.detail,
+    }
+
+
+def _conflict_row(a: Accepted, prior: str | None, reason: str, now: Any) -> dict[str, Any]:
+    return {
+        "message_id": a.envelope.message_id, "digest": a.digest, "stored_digest": prior,
+        "reason": reason, "topic": a.inbound.topic[:300], "raw": a.inbound.raw[:MAX_KEPT_BYTES],
+        "received_at": now,
+    }
+
+
+def _dead_row(rej: Rejected, now: Any) -> dict[str, Any]:
+    return {
+        "reason": rej.reason[:32], "detail": rej.detail[:1000], "topic": rej.inbound.topic[:300],
+        "site_code": rej.site[:64] if rej.site else None,
+        "device_code": rej.device[:64] if rej.device else None,
+        "message_id": rej.message_id, "size_bytes": len(rej.inbound.raw),
+        "raw": bytes(rej.inbound.raw[:MAX_KEPT_BYTES]), "received_at": now,
+    }

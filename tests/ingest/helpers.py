@@ -1,0 +1,159 @@
+"""Helpers of the ingest tests: a migrated hub database, worker subprocesses, a device on MQTT."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import sqlalchemy as sa
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from demo.broker import PrivateBroker
+from hub.db import make_engine
+from hub.migrate import upgrade_to_head
+from hub.models import Device, DeviceKind, Site
+from hub.settings import Settings
+from protocol import EventAck, device_downlink_topic, parse
+from tests.hub.conftest import STRONG_SECRETS
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = "site1"
+
+
+def prepare_hub(settings: Settings, devices: Iterable[str], site: str = SITE) -> Engine:
+    """Migrate the hub database and register a site with these devices."""
+    engine = make_engine(settings)
+    upgrade_to_head(engine, schema=settings.db_schema)
+    with Session(engine) as session:
+        s = Site(code=site, name_zh="一食堂", name_en="Canteen 1")
+        session.add(s)
+        session.flush()
+        assert s.id is not None
+        for code in devices:
+            session.add(Device(code=code, kind=DeviceKind.KIOSK, site_id=s.id))
+        session.commit()
+    return engine
+
+
+def hub_env(settings: Settings, broker: PrivateBroker) -> dict[str, str]:
+    """Environment a worker subprocess reads its Settings and broker from."""
+    env = {**os.environ, "CANTEEN_DATA_DIR": str(settings.data_dir),
+           "CANTEEN_DATABASE_URL": settings.effective_database_url,
+           "CANTEEN_MQTT_HOST": broker.host, "CANTEEN_MQTT_PORT": str(broker.port),
+           "PYTHONPATH": str(ROOT)}
+    env.update({f"CANTEEN_{k.upper()}": v for k, v in STRONG_SECRETS.items()})
+    if settings.db_schema:
+        env["CANTEEN_DB_SCHEMA"] = settings.db_schema
+    return env
+
+
+def start_worker(settings: Settings, broker: PrivateBroker, worker_id: str, log_dir: Path,
+                 *extra: str, wait: bool = True) -> subprocess.Popen[bytes]:
+    """Start `python -m hub.ingest` as a real process; its log goes to log_dir."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"ingest-{worker_id}.log"
+    seen = log.read_text().count("subscribed to") if log.exists() else 0
+    out = open(log, "ab")  # noqa: SIM115 (lives with the process)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.ingest", "--worker-id", worker_id, "--no-catalog", *extra],
+        env=hub_env(settings, broker), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+    )
+    if wait:
+        # The first subscription creates the session: nothing published before it is queued.
+        wait_for(lambda: log.read_text().count("subscribed to") > seen or proc.poll() is not None,
+                 30, f"worker {worker_id} to subscribe")
+        assert proc.poll() is None, log.read_text()[-2000:]
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    """SIGTERM (or SIGKILL) a process and wait for it."""
+    if proc.poll() is None:
+        proc.kill() if kill else proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+class FakeDevice:
+    """A device's MQTT side for tests: publishes raw bytes, collects the hub's acks."""
+
+    def __init__(self, broker: PrivateBroker, device: str, site: str = SITE) -> None:
+        self.device, self.site = device, site
+        self.acks: dict[str, list[tuple[str, str | None]]] = {}
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{device}",
+                                  protocol=MQTTProtocolVersion.MQTTv5)
+        self.client.on_message = self._on_message
+        self.client.max_inflight_messages_set(1000)
+        self.client.connect(broker.host, broker.port)
+        self.client.subscribe(device_downlink_topic(site, device, "ack"), qos=1)
+        self.client.loop_start()
+        time.sleep(0.2)
+
+    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        env = parse(msg.payload, topic=msg.topic)
+        with self.lock:
+            for a in env.payload_as(EventAck).acks:
+                self.acks.setdefault(a.message_id, []).append((a.result, a.reason))
+
+    def publish(self, topic: str, raw: bytes) -> None:
+        """Publish at QoS 1 and wait for the broker to have it."""
+        self.client.publish(topic, raw, qos=1).wait_for_publish(5)
+
+    def result(self, message_id: str) -> list[tuple[str, str | None]]:
+        """Every ack received for this id."""
+        with self.lock:
+            return list(self.acks.get(message_id, []))
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll until check() is true, else fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def scalar(engine: Engine, sql: str, **params: Any) -> Any:
+    """One value of a query."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar()
+
+
+def recorded_orders(path: Path, device: str, n: int, seed: int = 1,
+                    site: str = SITE) -> list[tuple[str, str, bytes, int]]:
+    """Record n orders in a real device store; (message id, topic, body, total) of each."""
+    import random
+
+    from edge_agent.simkiosk import FALLBACK_DISHES, make_draft
+    from edge_agent.store import DeviceStore
+
+    rng = random.Random(seed)
+    out = []
+    with DeviceStore(path, site_id=site, device_id=device, synchronous="NORMAL") as store:
+        for _ in range(n):
+            rec = store.record_order(make_draft(rng, FALLBACK_DISHES))
+            topic, body = store.conn.execute(
+                "SELECT topic, body FROM outbox WHERE message_id = ?", (rec.message_id,)
+            ).fetchone()
+            out.append((rec.message_id, topic, bytes(body), rec.total_cents))
+    return out
