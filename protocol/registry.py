@@ -18,6 +18,7 @@ from protocol.payloads.ack import EventAck
 from protocol.payloads.catalog import CatalogSnapshot
 from protocol.payloads.device import DeviceHeartbeat, DeviceStatus
 from protocol.payloads.feedback import FeedbackGiven
+from protocol.payloads.kitchen import OrderStateChanged
 from protocol.payloads.order import OrderPlaced
 from protocol.topics import (
     Direction,
@@ -85,6 +86,7 @@ class MessageSpec:
 _SPECS = (
     MessageSpec("order.placed", OrderPlaced, Route.UPLINK, 64 * KIB),
     MessageSpec("feedback.given", FeedbackGiven, Route.UPLINK, 64 * KIB),
+    MessageSpec("order.state", OrderStateChanged, Route.UPLINK, 4 * KIB),
     MessageSpec("device.heartbeat", DeviceHeartbeat, Route.UPLINK, 64 * KIB),
     MessageSpec("device.status", DeviceStatus, Route.STATUS, 4 * KIB, retain=True),
     MessageSpec("event.ack", EventAck, Route.DEVICE_DOWNLINK, 256 * KIB, kind="ack"),

@@ -30,6 +30,7 @@ from protocol import (
     new_order_id,
 )
 from protocol.fields import WireModel
+from protocol.payloads.kitchen import OrderStateChanged
 
 identifiers = st.from_regex(r"[A-Za-z0-9_.-]{1,24}", fullmatch=True).filter(
     lambda s: s not in (".", "..")
@@ -224,9 +225,19 @@ def catalogs(draw: st.DrawFn) -> CatalogSnapshot:
     )
 
 
+order_states = st.lists(codes, min_size=2, max_size=4, unique=True).flatmap(
+    lambda stations: st.builds(
+        OrderStateChanged, order_id=st.builds(new_order_id), order_no=st.just("A001"),
+        state=st.just("ready"), at=times, station=st.sampled_from(stations),
+        stations=st.just(tuple(stations)),
+    )
+)
+
+
 PAYLOADS: dict[str, st.SearchStrategy[WireModel]] = {
     "order.placed": orders(),
     "feedback.given": feedbacks,
+    "order.state": order_states,
     "device.heartbeat": heartbeats,
     "device.status": statuses,
     "event.ack": acks,
