@@ -31,6 +31,9 @@ from protocol import DeviceHeartbeat, FeedbackGiven, OrderPlaced
 log = logging.getLogger(__name__)
 
 RACE_RETRIES = 3
+# Uplink types this hub stores. order.state is logged (id + digest, so re-sends are
+# duplicates) but its content is not kept: the hub has no kitchen-state table yet.
+STORED_TYPES = frozenset({"order.placed", "feedback.given", "device.heartbeat", "order.state"})
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 T_MESSAGE = IngestedMessage.__table__  # type: ignore[attr-defined]
@@ -124,6 +127,8 @@ class BatchWriter:
                            f"site {env.site!r}")
             elif not dev.active:
                 problem = ("device_inactive", f"device {env.device!r} is deactivated")
+            elif env.type not in STORED_TYPES:
+                problem = ("unsupported_type", f"the hub does not ingest {env.type!r}")
             elif isinstance(env.payload, OrderPlaced) and (why := misfit(env.payload)):
                 problem = ("invalid_payload", why)
             if problem is not None:

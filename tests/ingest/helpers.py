@@ -78,7 +78,10 @@ def start_worker(settings: Settings, broker: PrivateBroker, worker_id: str, log_
 def stop(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:
     """SIGTERM (or SIGKILL) a process and wait for it."""
     if proc.poll() is None:
-        proc.kill() if kill else proc.terminate()
+        if kill:
+            proc.kill()
+        else:
+            proc.terminate()
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
@@ -92,6 +95,7 @@ class FakeDevice:
     def __init__(self, broker: PrivateBroker, device: str, site: str = SITE) -> None:
         self.device, self.site = device, site
         self.acks: dict[str, list[tuple[str, str | None]]] = {}
+        self.errors: list[str] = []
         self.lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{device}",
                                   protocol=MQTTProtocolVersion.MQTTv5)
@@ -103,7 +107,11 @@ class FakeDevice:
         time.sleep(0.2)
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        env = parse(msg.payload, topic=msg.topic)
+        try:
+            env = parse(bytes(msg.payload), topic=msg.topic)
+        except Exception as err:  # a bad ack must fail the test, not kill paho's thread
+            self.errors.append(repr(err))
+            return
         with self.lock:
             for a in env.payload_as(EventAck).acks:
                 self.acks.setdefault(a.message_id, []).append((a.result, a.reason))
@@ -157,3 +165,16 @@ def recorded_orders(path: Path, device: str, n: int, seed: int = 1,
             ).fetchone()
             out.append((rec.message_id, topic, bytes(body), rec.total_cents))
     return out
+
+
+def api_headers(app: Any, role: str) -> dict[str, str]:
+    """Authorization header for a user of this role on the app's database."""
+    from hub.models.users import Role
+    from hub.security import create_access_token
+    from tests.hub.conftest import ensure_user
+
+    user = ensure_user(app, username=f"{role}-user", role=Role(role))
+    token = create_access_token(username=user.username, role=Role(role),
+                                secret=app.state.settings.secret_key.get_secret_value(),
+                                minutes=5)
+    return {"Authorization": f"Bearer {token}"}

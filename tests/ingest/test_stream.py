@@ -30,7 +30,8 @@ def _stream_once(settings: Settings, broker: PrivateBroker, tmp_path: Path) -> N
             for _, topic, body, _ in orders:
                 devices[d].publish(topic, body)
         for d, orders in sent.items():
-            wait_for(lambda d=d, o=orders: all(devices[d].result(m) for m, *_ in o), 30,
+            dev = devices[d]
+            wait_for(lambda: all(dev.result(m) for m, *_ in orders), 30,  # noqa: B023
                      f"acks of {d}")
             assert {devices[d].result(m)[0][0] for m, *_ in orders} == {"ok"}
         # A re-send of everything: acked as duplicates, nothing stored twice.
