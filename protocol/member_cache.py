@@ -1,0 +1,68 @@
+"""Wire shapes of the member-cache downlink: what a kiosk holds to serve members offline.
+
+Moved here from ``edge_agent/downlink_models.py`` (interim there, issue 4) so the hub can
+build what devices parse without importing device code; the fields are unchanged.
+``identifier_hash`` is ``protocol.tokens.identifier_hash``: HMAC-SHA256 under the site key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from protocol.fields import (
+    Cents,
+    Code,
+    Count,
+    Flag,
+    Identifier,
+    Name,
+    Positive,
+    UtcDatetime,
+    WireModel,
+)
+
+IdentifierHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+"""HMAC-SHA256 hex of a member identifier under the site key: the raw value never leaves the hub."""
+
+MAX_MEMBERS_PER_DELTA = 50_000
+
+
+class CachedMember(WireModel):
+    """What a kiosk needs to serve a member offline, and nothing more."""
+
+    identifier_hash: IdentifierHash
+    member_id: Identifier
+    display_name: Name
+    tier: Code
+    balance_cents: Cents
+    subsidy_cents: Cents = 0
+    points: Count = 0
+    offline_limit_cents: Cents
+
+
+class MemberCacheDelta(WireModel):
+    """Changes to a device's member cache from ``from_version`` to ``to_version``.
+
+    ``full`` replaces the whole cache (``from_version`` is then ignored); otherwise
+    the device applies it only if its version equals ``from_version``.
+    """
+
+    from_version: Count
+    to_version: Positive
+    full: Flag = False
+    generated_at: UtcDatetime
+    upserts: tuple[CachedMember, ...] = Field(default=(), max_length=MAX_MEMBERS_PER_DELTA)
+    removals: tuple[IdentifierHash, ...] = Field(default=(), max_length=MAX_MEMBERS_PER_DELTA)
+
+    @model_validator(mode="after")
+    def _versions_forward(self) -> Self:
+        if not self.full and self.to_version <= self.from_version:
+            raise ValueError("to_version must be greater than from_version")
+        if self.full and self.removals:
+            raise ValueError("a full snapshot has no removals")
+        hashes = [m.identifier_hash for m in self.upserts]
+        if len(set(hashes)) != len(hashes):
+            raise ValueError("an identifier_hash appears twice in upserts")
+        return self
