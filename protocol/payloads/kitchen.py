@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
@@ -43,3 +46,57 @@ class OrderStateChanged(WireModel):
         if len(set(self.stations)) != len(self.stations):
             raise ValueError("stations must not repeat")
         return self
+
+
+# ---- how a stream of order.state events is read (the same on devices and at the hub) ----
+
+# At the same instant a bump outranks a start, so a tie never moves a ticket back.
+_RANK = {"in_preparation": 1, "ready": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatus:
+    """An order's state folded from its events; independent of their arrival order."""
+
+    state: Literal["placed", "in_preparation", "ready", "collected", "cancelled"]
+    stations: Mapping[str, tuple[str, datetime]]  # station -> (its state, since when)
+    all_stations: tuple[str, ...]
+    ready_at: datetime | None
+    collected_at: datetime | None
+    cancelled_at: datetime | None
+
+
+def fold_states(
+    events: Iterable[OrderStateChanged], stations: Iterable[str] = ()
+) -> OrderStatus:
+    """Fold events of one order: per station the latest ``at`` wins (so a late-arriving
+    start never undoes a bump, but a recall made after the bump does); cancelled and
+    collected are final; the order is ready when every station's ticket is ready."""
+    latest: dict[str, tuple[str, datetime]] = {}
+    names: list[str] = list(dict.fromkeys(stations))
+    collected = cancelled = None
+    for ev in events:
+        names.extend(s for s in ev.stations if s not in names)
+        if ev.state == "collected":
+            collected = ev.at if collected is None else min(collected, ev.at)
+        elif ev.state == "cancelled":
+            cancelled = ev.at if cancelled is None else min(cancelled, ev.at)
+        elif ev.station is not None:
+            prior = latest.get(ev.station)
+            key = (ev.at, _RANK[ev.state])
+            if prior is None or key > (prior[1], _RANK[prior[0]]):
+                latest[ev.station] = (ev.state, ev.at)
+    all_ready = bool(names) and all(latest.get(s, ("", None))[0] == "ready" for s in names)
+    ready_at = max(latest[s][1] for s in names) if all_ready else None
+    state: Literal["placed", "in_preparation", "ready", "collected", "cancelled"]
+    if cancelled is not None:
+        state = "cancelled"
+    elif collected is not None:
+        state = "collected"
+    elif all_ready:
+        state = "ready"
+    elif latest:
+        state = "in_preparation"
+    else:
+        state = "placed"
+    return OrderStatus(state, dict(latest), tuple(names), ready_at, collected, cancelled)

@@ -1,0 +1,236 @@
+"""Local state of a kitchen display: tickets, bumps, recall and undo, in the device store.
+
+Every change a cook makes is committed together with its order.state outbox
+row (one transaction), so the hub hears of it exactly as reliably as of orders.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from edge_agent.kitchen.schema import Clock, emit_state, open_store, utc_now
+from edge_agent.kitchen.tickets import Ticket, TicketItem, split_order
+from edge_agent.outbox import write_txn
+from protocol.envelope import Envelope
+from protocol.payloads.catalog import CatalogSnapshot
+from protocol.payloads.kitchen import OrderStateChanged
+from protocol.payloads.order import OrderPlaced
+
+log = logging.getLogger(__name__)
+
+_COLS = "order_id, station, order_no, placed_at, stations, items, flags, bumped_at"
+
+
+class KdsStore:
+    """Tickets of the configured stations (all when none), on one SQLite connection."""
+
+    def __init__(
+        self, path: Path | str, *, site_id: str, device_id: str,
+        stations: Iterable[str] = (), clock: Clock = utc_now,
+    ) -> None:
+        self.conn = open_store(path)
+        self.site_id, self.device_id = site_id, device_id
+        self.stations = frozenset(stations)
+        self.clock = clock
+        self._flags = self._catalog_flags()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    # ---- from the site broker ------------------------------------------------
+
+    def apply_envelope(self, env: Envelope) -> bool:
+        """Apply an order.placed or order.state from the site broker; True if anything changed."""
+        if isinstance(env.payload, OrderPlaced):
+            return self.apply_order(env.payload) > 0
+        if isinstance(env.payload, OrderStateChanged) and env.payload.state == "cancelled":
+            with write_txn(self.conn):
+                n = self.conn.execute(
+                    "UPDATE kitchen_ticket SET cancelled = 1 WHERE order_id = ? AND cancelled = 0",
+                    (env.payload.order_id,),
+                ).rowcount
+            return n > 0
+        return False
+
+    def apply_order(self, order: OrderPlaced) -> int:
+        """Insert this order's tickets for our stations, once; started events go to the outbox."""
+        tickets = [t for t in split_order(order, self._flags)
+                   if not self.stations or t.station in self.stations]
+        now = self.clock()
+        added = 0
+        with write_txn(self.conn):
+            for t in tickets:
+                cur = self.conn.execute(
+                    "INSERT OR IGNORE INTO kitchen_ticket (order_id, station, order_no, placed_at,"
+                    " stations, items, flags, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (t.order_id, t.station, t.order_no, t.placed_at.isoformat(),
+                     json.dumps(t.stations), _items_json(t.items), json.dumps(t.flags),
+                     now.timestamp()),
+                )
+                if cur.rowcount:
+                    added += 1
+                    self._emit(t, "in_preparation", now)
+        return added
+
+    # ---- what the cook sees ----------------------------------------------------
+
+    def open_tickets(self) -> list[Ticket]:
+        """Open tickets, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT {_COLS} FROM kitchen_ticket WHERE bumped_at IS NULL AND cancelled = 0"
+            " ORDER BY placed_at, order_no, station"
+        )
+        return [_ticket(r) for r in rows]
+
+    def recently_bumped(self, limit: int = 5) -> list[Ticket]:
+        """The last bumped tickets, newest first (the recall list)."""
+        rows = self.conn.execute(
+            f"SELECT {_COLS} FROM kitchen_ticket WHERE bumped_at IS NOT NULL AND cancelled = 0"
+            " ORDER BY bump_seq DESC LIMIT ?", (limit,),
+        )
+        return [_ticket(r) for r in rows]
+
+    # ---- what the cook does ------------------------------------------------------
+
+    def bump(self, order_id: str, station: str, *, log_action: bool = True) -> bool:
+        """Mark a ticket done; emits ``ready`` for its station. False if it was not open."""
+        now = self.clock()
+        with write_txn(self.conn):
+            t = self._get(order_id, station)
+            if t is None or t.bumped_at is not None:
+                return False
+            (seq,) = self.conn.execute(
+                "SELECT coalesce(max(bump_seq), 0) + 1 FROM kitchen_ticket").fetchone()
+            self.conn.execute(
+                "UPDATE kitchen_ticket SET bumped_at = ?, bump_seq = ?"
+                " WHERE order_id = ? AND station = ?",
+                (now.isoformat(), seq, order_id, station),
+            )
+            self._emit(t, "ready", now)
+            if log_action:
+                self._log("bump", order_id, station)
+        return True
+
+    def bump_item(self, order_id: str, station: str, line_no: int) -> bool:
+        """Toggle one item done; the ticket bumps itself when its last item is done."""
+        with write_txn(self.conn):
+            t = self._get(order_id, station)
+            if t is None or t.bumped_at is not None:
+                return False
+            items = tuple(replace(i, done=not i.done) if i.line_no == line_no else i
+                          for i in t.items)
+            self.conn.execute(
+                "UPDATE kitchen_ticket SET items = ? WHERE order_id = ? AND station = ?",
+                (_items_json(items), order_id, station),
+            )
+            self._log("item", order_id, station, line_no)
+        if all(i.done for i in items):
+            return self.bump(order_id, station)
+        return True
+
+    def recall(self, order_id: str | None = None, station: str | None = None,
+               *, log_action: bool = True) -> Ticket | None:
+        """Reopen a bumped ticket (the last bumped when none is named); emits in_preparation."""
+        now = self.clock()
+        with write_txn(self.conn):
+            if order_id is None or station is None:
+                row = self.conn.execute(
+                    "SELECT order_id, station FROM kitchen_ticket WHERE bumped_at IS NOT NULL"
+                    " AND cancelled = 0 ORDER BY bump_seq DESC LIMIT 1").fetchone()
+                if row is None:
+                    return None
+                order_id, station = row
+            t = self._get(order_id, station)
+            if t is None or t.bumped_at is None:
+                return None
+            self.conn.execute(
+                "UPDATE kitchen_ticket SET bumped_at = NULL, bump_seq = NULL"
+                " WHERE order_id = ? AND station = ?", (order_id, station))
+            self._emit(t, "in_preparation", now)
+            if log_action:
+                self._log("recall", order_id, station)
+        return replace(t, bumped_at=None)
+
+    def undo(self) -> str | None:
+        """Undo the cook's last action (bump, item, recall); what was undone, or None."""
+        row = self.conn.execute(
+            "SELECT seq, action, order_id, station, line_no FROM kitchen_action"
+            " WHERE undone = 0 ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        seq, action, order_id, station, line_no = row
+        if action == "bump":
+            self.recall(order_id, station, log_action=False)
+        elif action == "recall":
+            self.bump(order_id, station, log_action=False)
+        else:
+            self._untoggle(order_id, station, line_no)
+        with write_txn(self.conn):
+            self.conn.execute("UPDATE kitchen_action SET undone = 1 WHERE seq = ?", (seq,))
+        return str(action)
+
+    # ---- helpers ---------------------------------------------------------------------
+
+    def _untoggle(self, order_id: str, station: str, line_no: int) -> None:
+        with write_txn(self.conn):
+            t = self._get(order_id, station)
+            if t is None:
+                return
+            items = tuple(replace(i, done=not i.done) if i.line_no == line_no else i
+                          for i in t.items)
+            self.conn.execute(
+                "UPDATE kitchen_ticket SET items = ? WHERE order_id = ? AND station = ?",
+                (_items_json(items), order_id, station))
+
+    def _get(self, order_id: str, station: str) -> Ticket | None:
+        row = self.conn.execute(
+            f"SELECT {_COLS} FROM kitchen_ticket WHERE order_id = ? AND station = ?",
+            (order_id, station)).fetchone()
+        return None if row is None else _ticket(row)
+
+    def _log(self, action: str, order_id: str, station: str, line_no: int | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO kitchen_action (action, order_id, station, line_no) VALUES (?, ?, ?, ?)",
+            (action, order_id, station, line_no))
+
+    def _emit(self, t: Ticket, state: str, now: datetime) -> None:
+        ev = OrderStateChanged(order_id=t.order_id, order_no=t.order_no, state=state,
+                               at=now, station=t.station, stations=t.stations)
+        emit_state(self.conn, ev, site=self.site_id, device=self.device_id, now=now)
+
+    def _catalog_flags(self) -> dict[str, tuple[str, ...]]:
+        # Allergens and dietary tags come from the catalog the hub pushed to this
+        # device, so a ticket carries them even though the order line does not.
+        row = self.conn.execute(
+            "SELECT payload FROM downlink_state WHERE kind = 'catalog'").fetchone()
+        if row is None:
+            return {}
+        cat = CatalogSnapshot.model_validate_json(row[0])
+        return {d.id: tuple(dict.fromkeys((*d.allergens, *d.tags))) for d in cat.dishes}
+
+
+def _items_json(items: Sequence[TicketItem]) -> str:
+    return json.dumps([
+        [i.line_no, i.dish_id, i.name_zh, i.name_en, i.qty, [list(m) for m in i.modifiers],
+         i.weight_g, list(i.flags), i.done] for i in items
+    ], ensure_ascii=False)
+
+
+def _ticket(row: Sequence[object]) -> Ticket:
+    order_id, station, order_no, placed_at, stations, items, flags, bumped_at = row
+    parsed = tuple(
+        TicketItem(ln, d, zh, en, q, tuple((m[0], m[1]) for m in mods), w, tuple(fl), done)
+        for ln, d, zh, en, q, mods, w, fl, done in json.loads(str(items))
+    )
+    return Ticket(
+        str(order_id), str(station), str(order_no), datetime.fromisoformat(str(placed_at)),
+        tuple(json.loads(str(stations))), parsed,
+        datetime.fromisoformat(str(bumped_at)) if bumped_at else None,
+        tuple(json.loads(str(flags))),
+    )
