@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from edge_agent import db
 from edge_agent.config import AgentConfig
-from edge_agent.downlink_models import DeviceConfig
 from edge_agent.downlinks import DownlinkApplier
 from edge_agent.errors import DownlinkRefused
 from edge_agent.outbox import Outbox, write_txn
@@ -19,6 +18,7 @@ from protocol.codec import encode, parse
 from protocol.envelope import make_envelope
 from protocol.errors import ProtocolError
 from protocol.payloads.ack import EventAck
+from protocol.payloads.config import DeviceConfig
 from protocol.payloads.device import DeviceHeartbeat, DeviceStatus
 from protocol.registry import spec_for
 from protocol.topics import device_downlink_filters, parse_topic

@@ -6,65 +6,27 @@ import json
 import logging
 import sqlite3
 import time
-from typing import Any, TypeVar
-
-from pydantic import ValidationError
 
 from edge_agent.db import bump_counter
-from edge_agent.downlink_models import DeviceConfig, MemberCacheDelta
 from edge_agent.errors import DownlinkRefused
 from edge_agent.outbox import write_txn
 from protocol.codec import parse
-from protocol.envelope import SCHEMA_MAJOR, EnvelopeHeader, error_details
 from protocol.errors import ProtocolError
-from protocol.fields import WireModel
+from protocol.member_cache import MemberCacheDelta
 from protocol.payloads.catalog import CatalogSnapshot
+from protocol.payloads.config import DeviceConfig
 from protocol.topics import parse_topic
 
 log = logging.getLogger(__name__)
 
-# Interim message types (not in protocol v1's registry yet) and their limits.
-MEMBER_DELTA_TYPE = "member.delta"
-DEVICE_CONFIG_TYPE = "device.config"
-INTERIM_MAX_BYTES = 16 * 1024 * 1024
-
-M = TypeVar("M", bound=WireModel)
-
 Outcome = str  # "applied" or "unchanged"
 
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ValueError(f"JSON object repeats the key {key!r}")
-        obj[key] = value
-    return obj
-
-
-def parse_interim(raw: bytes, *, type_name: str, model: type[M], site: str) -> M:
-    """Strictly parse an envelope of a type protocol does not register yet."""
-    kind = type_name
-    if len(raw) > INTERIM_MAX_BYTES:
-        raise DownlinkRefused(kind, f"{len(raw)} bytes is over the limit")
-    try:
-        data = json.loads(bytes(raw).decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise DownlinkRefused(kind, f"not valid JSON: {err}") from err
-    if not isinstance(data, dict) or "payload" not in data:
-        raise DownlinkRefused(kind, "not an envelope object with a payload")
-    try:
-        header = EnvelopeHeader.model_validate({k: v for k, v in data.items() if k != "payload"})
-        payload = model.model_validate(data["payload"])
-    except ValidationError as err:
-        raise DownlinkRefused(kind, "; ".join(error_details(err))) from err
-    if int(header.schema_version.split(".")[0]) != SCHEMA_MAJOR:
-        raise DownlinkRefused(kind, f"unsupported schema version {header.schema_version}")
-    if header.type != type_name:
-        raise DownlinkRefused(kind, f"type {header.type!r} on the {type_name} topic")
-    if header.site != site:
-        raise DownlinkRefused(kind, f"for site {header.site!r}, this device is on {site!r}")
-    return payload
+# Downlink kind (topic) -> the one payload type allowed on it.
+KIND_MODELS: dict[str, type[CatalogSnapshot | MemberCacheDelta | DeviceConfig]] = {
+    "catalog": CatalogSnapshot,
+    "members": MemberCacheDelta,
+    "config": DeviceConfig,
+}
 
 
 class DownlinkApplier:
@@ -82,26 +44,23 @@ class DownlinkApplier:
             self._refused("unknown", str(err))
             raise DownlinkRefused("unknown", str(err)) from err
         try:
-            if kind == "catalog":
-                try:
-                    env = parse(raw, topic=topic)
-                    snapshot = env.payload_as(CatalogSnapshot)
-                except ProtocolError as err:
-                    raise DownlinkRefused(kind, str(err)) from err
-                if env.site != self.site_id:
-                    raise DownlinkRefused(kind, f"for site {env.site!r}")
-                return self.apply_catalog(snapshot)
-            if kind == "members":
-                delta = parse_interim(
-                    raw, type_name=MEMBER_DELTA_TYPE, model=MemberCacheDelta, site=self.site_id
+            model = KIND_MODELS.get(kind)
+            if model is None:
+                raise DownlinkRefused(kind, "no applier for this downlink kind")
+            try:
+                env = parse(raw, topic=topic)
+                payload = env.payload_as(model)
+            except ProtocolError as err:
+                raise DownlinkRefused(kind, str(err)) from err
+            if env.site != self.site_id:
+                raise DownlinkRefused(
+                    kind, f"for site {env.site!r}, this device is on {self.site_id!r}"
                 )
-                return self.apply_member_delta(delta)
-            if kind == "config":
-                config = parse_interim(
-                    raw, type_name=DEVICE_CONFIG_TYPE, model=DeviceConfig, site=self.site_id
-                )
-                return self.apply_config(config)
-            raise DownlinkRefused(kind, "no applier for this downlink kind")
+            if isinstance(payload, CatalogSnapshot):
+                return self.apply_catalog(payload)
+            if isinstance(payload, MemberCacheDelta):
+                return self.apply_member_delta(payload)
+            return self.apply_config(payload)
         except DownlinkRefused as err:
             self._refused(err.kind if err.kind == kind else kind, err.reason)
             raise

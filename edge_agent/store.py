@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from edge_agent import db
-from edge_agent.downlink_models import CachedMember, DeviceConfig
 from edge_agent.errors import InvalidOrderError, StoreError
 from edge_agent.outbox import enqueue, write_txn
 from protocol.codec import encode
 from protocol.envelope import error_details, make_envelope
 from protocol.errors import ProtocolError
 from protocol.ids import new_order_id
+from protocol.member_cache import CachedMember
 from protocol.payloads.catalog import CatalogSnapshot
+from protocol.payloads.config import DeviceConfig
 from protocol.payloads.feedback import FeedbackGiven
 from protocol.payloads.order import OrderPlaced
 

@@ -23,6 +23,7 @@ from protocol.errors import (
     UnsupportedVersion,
 )
 from protocol.ids import is_uuid7, new_message_id, new_order_id, uuid7_time
+from protocol.member_cache import CachedMember, MemberCacheDelta
 from protocol.payloads.ack import Ack, EventAck
 from protocol.payloads.catalog import (
     BuildSetMeal,
@@ -34,6 +35,7 @@ from protocol.payloads.catalog import (
     MenuItem,
     SetMealSlot,
 )
+from protocol.payloads.config import DeviceConfig
 from protocol.payloads.device import DeviceHeartbeat, DeviceStatus
 from protocol.payloads.feedback import FeedbackGiven
 from protocol.payloads.order import Modifier, OrderLine, OrderPlaced, Payment
@@ -64,7 +66,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "Ack",
     "BuildSetMeal",
+    "CachedMember",
     "CatalogSnapshot",
+    "DeviceConfig",
     "DeviceHeartbeat",
     "DeviceStatus",
     "Direction",
@@ -79,6 +83,7 @@ __all__ = [
     "Label",
     "MalformedMessage",
     "MealPeriod",
+    "MemberCacheDelta",
     "Menu",
     "MenuItem",
     "MessageSpec",

@@ -14,8 +14,10 @@ from types import MappingProxyType
 
 from protocol.errors import UnknownMessageType
 from protocol.fields import WireModel
+from protocol.member_cache import MemberCacheDelta
 from protocol.payloads.ack import EventAck
 from protocol.payloads.catalog import CatalogSnapshot
+from protocol.payloads.config import DeviceConfig
 from protocol.payloads.device import DeviceHeartbeat, DeviceStatus
 from protocol.payloads.feedback import FeedbackGiven
 from protocol.payloads.kitchen import OrderStateChanged
@@ -93,6 +95,12 @@ _SPECS = (
     MessageSpec(
         "catalog.snapshot", CatalogSnapshot, Route.SITE_DOWNLINK, 2 * MIB, retain=True,
         kind="catalog",
+    ),
+    # A stream of deltas, not retained: a device with a persistent session gets every one,
+    # and a device that finds a gap keeps its cache and waits for a full snapshot.
+    MessageSpec("member.delta", MemberCacheDelta, Route.SITE_DOWNLINK, 16 * MIB, kind="members"),
+    MessageSpec(
+        "device.config", DeviceConfig, Route.DEVICE_DOWNLINK, 64 * KIB, retain=True, kind="config"
     ),
 )
 

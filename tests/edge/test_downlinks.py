@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from edge_agent.downlinks import DEVICE_CONFIG_TYPE, MEMBER_DELTA_TYPE, DownlinkApplier
+from edge_agent.downlinks import DownlinkApplier
 from edge_agent.errors import DownlinkRefused
 from edge_agent.store import DeviceStore
 from protocol.codec import encode
@@ -21,6 +21,8 @@ from tests.edge.conftest import DEVICE, SITE
 CATALOG_TOPIC = site_downlink_topic(SITE, "catalog")
 MEMBERS_TOPIC = site_downlink_topic(SITE, "members")
 CONFIG_TOPIC = device_downlink_topic(SITE, DEVICE, "config")
+MEMBER_DELTA_TYPE = "member.delta"
+DEVICE_CONFIG_TYPE = "device.config"
 
 
 def catalog_payload(version: int, price: int = 1800, sold_out: bool = False) -> dict[str, Any]:
@@ -57,8 +59,8 @@ def catalog_msg(version: int, **kw: Any) -> bytes:
     )
 
 
-def interim_msg(type_name: str, payload: dict[str, Any], site: str = SITE) -> bytes:
-    """An envelope of a type protocol v1 does not register yet, as the hub would send it."""
+def hub_msg(type_name: str, payload: dict[str, Any], site: str = SITE) -> bytes:
+    """A downlink envelope as raw JSON, the way the hub sends it (so bad ones can be built)."""
     return json.dumps(
         {
             "message_id": new_message_id(),
@@ -95,7 +97,7 @@ def members_msg(
     upserts: list[dict[str, Any]] | None = None,
     removals: list[str] | None = None,
 ) -> bytes:
-    return interim_msg(
+    return hub_msg(
         MEMBER_DELTA_TYPE,
         {
             "from_version": frm,
@@ -232,8 +234,8 @@ def test_bad_member_delta_refused(store: DeviceStore, applier: DownlinkApplier) 
         members_msg(1, 2, upserts=[bad_hash]),
         members_msg(1, 2, upserts=[{**member("card-2"), "balance_cents": -5}]),
         members_msg(1, 2, upserts=[member("card-2"), member("card-2")]),
-        interim_msg(MEMBER_DELTA_TYPE, {"from_version": 1, "to_version": 2}, site="site2"),
-        interim_msg(DEVICE_CONFIG_TYPE, {"version": 2}),  # wrong type on this topic
+        hub_msg(MEMBER_DELTA_TYPE, {"from_version": 1, "to_version": 2}, site="site2"),
+        hub_msg(DEVICE_CONFIG_TYPE, {"version": 2}),  # wrong type on this topic
         b'{"message_id": 1, "message_id": 2}',
     ):
         with pytest.raises(DownlinkRefused):
@@ -244,14 +246,14 @@ def test_bad_member_delta_refused(store: DeviceStore, applier: DownlinkApplier) 
 
 
 def test_device_config_newer_only(store: DeviceStore, applier: DownlinkApplier) -> None:
-    ok = interim_msg(
+    ok = hub_msg(
         DEVICE_CONFIG_TYPE, {"version": 2, "order_prefix": "B", "heartbeat_interval_s": 60}
     )
     assert applier.handle(CONFIG_TOPIC, ok) == "applied"
     with pytest.raises(DownlinkRefused):
-        applier.handle(CONFIG_TOPIC, interim_msg(DEVICE_CONFIG_TYPE, {"version": 3, "bogus": 1}))
+        applier.handle(CONFIG_TOPIC, hub_msg(DEVICE_CONFIG_TYPE, {"version": 3, "bogus": 1}))
     with pytest.raises(DownlinkRefused, match="not newer"):
-        applier.handle(CONFIG_TOPIC, interim_msg(DEVICE_CONFIG_TYPE, {"version": 1}))
+        applier.handle(CONFIG_TOPIC, hub_msg(DEVICE_CONFIG_TYPE, {"version": 1}))
     cfg = store.device_config()
     assert cfg is not None and cfg.version == 2
     # The kiosk's order numbers follow the pushed prefix.

@@ -11,7 +11,9 @@ from protocol import (
     FEEDBACK_TAGS,
     Ack,
     BuildSetMeal,
+    CachedMember,
     CatalogSnapshot,
+    DeviceConfig,
     DeviceHeartbeat,
     DeviceStatus,
     Dish,
@@ -19,6 +21,7 @@ from protocol import (
     FeedbackGiven,
     FixedSetMeal,
     MealPeriod,
+    MemberCacheDelta,
     Menu,
     MenuItem,
     Modifier,
@@ -234,6 +237,26 @@ order_states = st.lists(codes, min_size=2, max_size=4, unique=True).flatmap(
 )
 
 
+hashes = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+cached_members = st.builds(
+    CachedMember, identifier_hash=hashes, member_id=identifiers, display_name=st.just("张*明"),
+    tier=st.sampled_from(["silver", "gold"]), balance_cents=st.integers(0, 10**6),
+    subsidy_cents=st.integers(0, 5000), points=st.integers(0, 10**5),
+    offline_limit_cents=st.integers(0, 20000),
+)
+member_deltas = st.builds(
+    lambda upserts, base: MemberCacheDelta(
+        from_version=base, to_version=base + 1, generated_at=datetime(2025, 3, 1, tzinfo=UTC),
+        upserts=tuple({m.identifier_hash: m for m in upserts}.values()),
+    ),
+    st.lists(cached_members, max_size=4), st.integers(0, 1000),
+)
+device_configs = st.builds(
+    DeviceConfig, version=st.integers(1, 10**6), order_prefix=st.sampled_from([None, "A", "KB"]),
+    mode=st.sampled_from(["diner", "kds", "pickup"]),
+)
+
+
 PAYLOADS: dict[str, st.SearchStrategy[WireModel]] = {
     "order.placed": orders(),
     "feedback.given": feedbacks,
@@ -242,5 +265,7 @@ PAYLOADS: dict[str, st.SearchStrategy[WireModel]] = {
     "device.status": statuses,
     "event.ack": acks,
     "catalog.snapshot": catalogs(),
+    "member.delta": member_deltas,
+    "device.config": device_configs,
 }
 """A strategy for every registered type (a test checks none is missing)."""

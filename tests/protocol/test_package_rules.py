@@ -1,4 +1,4 @@
-"""The package keeps its promises: stdlib + pydantic only, small modules, no print."""
+"""The package keeps its promises: stdlib, pydantic, cryptography; small modules; no print."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "protocol"
-ALLOWED_THIRD_PARTY = {"pydantic"}
+# cryptography: devices verify signed member and coupon tokens offline (protocol/tokens.py).
+ALLOWED_THIRD_PARTY = {"pydantic", "cryptography"}
 
 
 def _modules() -> list[Path]:
