@@ -1,0 +1,57 @@
+"""Dish detail: description, allergens, options (portion, spice, staple), notes and quantity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.widgets import FitLabel, KButton
+
+
+class DetailScreen(KioskScreen):
+    """One dish being configured before it goes into the cart."""
+
+    name = StringProperty("")
+    subname = StringProperty("")
+    description = StringProperty("")
+    facts = StringProperty("")
+    allergens = StringProperty("")
+    option_groups = ListProperty([])
+    quantity = NumericProperty(1)
+    price = StringProperty("")
+    error = StringProperty("")
+
+    def on_option_groups(self, _instance: Any, groups: list[dict[str, Any]]) -> None:
+        """A title and a row of choice buttons per option group (rebuilt per dish)."""
+        box = self.ids.options
+        box.clear_widgets()
+        for group in groups:
+            box.add_widget(FitLabel(text=group["text"], bold=True, size_hint_y=None,
+                                    height=self.ids.qty_label.height * 0.8))
+            row = BoxLayout(spacing=8, size_hint_y=None)
+            for choice in group["choices"]:
+                button = KButton(text=choice["text"], selected=choice["selected"])
+                button.group, button.code = group["code"], choice["code"]
+                button.bind(on_release=lambda b: self.choose(b.group, b.code))
+                row.add_widget(button)
+                row.height = button.height
+            box.add_widget(row)
+
+    def choose(self, group: str, choice: str) -> None:
+        """Pick one choice of an option group."""
+        self.controllers.detail.choose(group, choice)
+
+    def change_quantity(self, delta: int) -> None:
+        """One more or one fewer."""
+        self.controllers.detail.change_quantity(delta)
+
+    def add_to_cart(self) -> None:
+        """Put the configured dish in the cart."""
+        self.controllers.detail.add_to_cart()
+
+    def back(self) -> None:
+        """Back to the menu without adding."""
+        self.controllers.journey.back()

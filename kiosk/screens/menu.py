@@ -1,0 +1,57 @@
+"""Menu: categories, dietary filters, recommended row, dish and set-meal cards, cart summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import ListProperty, StringProperty
+
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.widgets import KButton
+
+
+class MenuScreen(KioskScreen):
+    """The current meal period's menu; the presenter fills the lists, taps go to the menu controller."""
+
+    member_line = StringProperty("")
+    period = StringProperty("")
+    categories = ListProperty([])
+    filters = ListProperty([])
+    dishes = ListProperty([])
+    recommended = ListProperty([])
+    weight = StringProperty("")
+    cart_summary = StringProperty("")
+    empty_text = StringProperty("")
+
+    def on_categories(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
+        """One big button per category (a handful, rebuilt when the menu changes)."""
+        self._fill(self.ids.category_list, rows, self.choose_category)
+
+    def on_filters(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
+        """One toggle button per dietary filter."""
+        self._fill(self.ids.filter_row, rows, self.toggle_filter)
+
+    @staticmethod
+    def _fill(box: Any, rows: list[dict[str, Any]], action: Any) -> None:
+        box.clear_widgets()
+        for row in rows:
+            button = KButton(text=row["text"], selected=row.get("selected", False))
+            button.code = row["code"]
+            button.bind(on_release=lambda b: action(b.code))
+            box.add_widget(button)
+
+    def choose_category(self, code: str) -> None:
+        """Show one category."""
+        self.controllers.menu.choose_category(code)
+
+    def toggle_filter(self, code: str) -> None:
+        """Turn a dietary filter on or off."""
+        self.controllers.menu.toggle_filter(code)
+
+    def pick(self, kind: str, item_id: str) -> None:
+        """A dish or set-meal card was touched."""
+        self.controllers.menu.pick(kind, item_id)
+
+    def open_cart(self) -> None:
+        """Go to the cart."""
+        self.controllers.journey.open_cart()
