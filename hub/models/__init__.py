@@ -1,5 +1,6 @@
 """The hub's SQLModel tables and API shapes, one module per purpose."""
 
+import hub.models.accounts  # noqa: F401  (member money: ledger, rules, tiers, audit log)
 import hub.models.ingest  # noqa: F401  (registers the sync tables of the ingest path)
 from hub.models.devices import Device, DeviceCreate, DeviceKind, DevicePublic, DeviceUpdate
 from hub.models.dishes import Dish, DishCreate, DishPublic, DishUpdate, Nutrition

@@ -1,0 +1,62 @@
+"""Write and list the audit log, in the caller's transaction so it commits with the change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from hub.models.audit import AuditLog
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    at: datetime,
+    member_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> AuditLog:
+    """Add one audit record to the session (no commit: it belongs to the change it records)."""
+    row = AuditLog(
+        at=at,
+        actor=actor[:64],
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        member_id=member_id,
+        before=before,
+        after=after,
+        note=None if note is None else note[:200],
+    )
+    session.add(row)
+    return row
+
+
+def list_audit(
+    session: Session,
+    *,
+    entity: str | None = None,
+    member_id: int | None = None,
+    actor: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditLog], int]:
+    """A page of audit records, newest first, filtered."""
+    stmt = select(AuditLog)
+    if entity:
+        stmt = stmt.where(AuditLog.entity == entity)
+    if member_id is not None:
+        stmt = stmt.where(AuditLog.member_id == member_id)
+    if actor:
+        stmt = stmt.where(AuditLog.actor == actor)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(stmt.order_by(col(AuditLog.id).desc()).limit(limit).offset(offset)).all()
+    return rows, int(total)
