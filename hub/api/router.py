@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hub.api.deps import require_role
-from hub.api.routes import auth, dishes, members, menus, set_meals, sites, sync, users
+from hub.api.routes import auth, dishes, members, menus, set_meals, sites, sync, tracking, users
 from hub.models.users import Role
 
 api_router = APIRouter()
@@ -18,3 +18,4 @@ api_router.include_router(set_meals.router)
 api_router.include_router(menus.router)
 api_router.include_router(members.router)
 api_router.include_router(sync.router)
+api_router.include_router(tracking.router)

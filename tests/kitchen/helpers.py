@@ -1,0 +1,48 @@
+"""Orders and events for the kitchen tests, built with the real protocol models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from protocol import Envelope, make_envelope, new_order_id
+from protocol.payloads.kitchen import OrderStateChanged
+
+T0 = datetime(2025, 3, 1, 4, 30, tzinfo=UTC)
+
+
+def draft(*lines: tuple[str, str, str, str, int], member: str | None = None) -> dict[str, Any]:
+    """An order draft for DeviceStore.record_order: lines of (dish, zh, en, station, qty)."""
+    out = []
+    for dish, zh, en, station, qty in lines:
+        out.append({"dish_id": dish, "name_zh": zh, "name_en": en, "qty": qty,
+                    "unit_price_cents": 500, "line_total_cents": 500 * qty, "station": station,
+                    "modifiers": []})
+    total = sum(x["line_total_cents"] for x in out)
+    return {"meal_period": "lunch", "member_id": member, "lines": out,
+            "subtotal_cents": total, "total_cents": total,
+            "payments": [{"method": "stored_value", "amount_cents": total}], "paid": True}
+
+
+LUNCH = (
+    ("kung-pao-chicken", "宫保鸡丁", "Kung Pao Chicken", "wok", 2),
+    ("beef-noodles", "红烧牛肉面", "Braised Beef Noodles", "noodles", 1),
+)
+
+
+def state(order_id: str, state: str, minutes: float, station: str | None = None,
+          stations: tuple[str, ...] = ("wok", "noodles"), device: str = "kds-1",
+          order_no: str = "A001") -> Envelope:
+    """An order.state envelope ``minutes`` after T0."""
+    ev = OrderStateChanged(order_id=order_id, order_no=order_no, state=state,  # type: ignore[arg-type]
+                           at=T0 + timedelta(minutes=minutes), station=station,
+                           stations=stations)
+    return make_envelope("order.state", ev, site="site-1", device=device)
+
+
+def placed(order_id: str | None = None, order_no: str = "A001") -> Envelope:
+    """An order.placed envelope at T0 with a wok and a noodles line."""
+    d = draft(*LUNCH)
+    payload = {**d, "order_id": order_id or new_order_id(), "order_no": order_no,
+               "placed_at": T0}
+    return make_envelope("order.placed", payload, site="site-1", device="kiosk-1")
