@@ -1,0 +1,193 @@
+"""Cart step: lines, the engine's payment split line by line, checkout, receipt."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kiosk.controllers.context import Services, Session
+from kiosk.controllers.messages import message_for, printer_message
+from kiosk.controllers.observable import Observable
+from kiosk.i18n import Text
+from kiosk.services.errors import CartEmpty, SoldOutInCart
+from kiosk.services.ordering import Placed, new_checkout_id
+from kiosk.services.receipts import PrintResult, build_receipt
+from rules.errors import PricingError
+from rules.money import format_cents
+from rules.results import PricedOrder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    """One cart line: names, quantity or weight, list and net amounts, sold-out mark."""
+
+    line_id: str
+    dish_id: str
+    name: Text
+    qty: int
+    grams: int | None
+    options: tuple[Text, ...]
+    set_meal: Text | None
+    list_text: str
+    net_text: str
+    sold_out: bool
+
+
+@dataclass(frozen=True)
+class AmountRow:
+    """A discount or a payment row of the split (label from the engine, amount formatted)."""
+
+    code: str
+    label: Text
+    amount_cents: int
+    amount_text: str
+
+
+@dataclass(frozen=True)
+class CartState:
+    """What the cart screen shows; ``error`` is the message for a refused quote/checkout."""
+
+    lines: tuple[CartLineView, ...] = ()
+    subtotal_text: str = ""
+    discounts: tuple[AmountRow, ...] = ()
+    total_text: str = ""
+    payments: tuple[AmountRow, ...] = ()
+    counter_due_text: str = ""
+    paid_in_full: bool = False
+    points_earned: int = 0
+    use_points: bool = False
+    offline: bool = False
+    can_checkout: bool = False
+    error: Text | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """A placed order and what became of its receipt."""
+
+    placed: Placed
+    printed: PrintResult
+    printer_message: Text | None
+
+
+class CartController(Observable[CartState]):
+    """Shows the cart priced by rules.price_order and places the order."""
+
+    def __init__(self, services: Services, session: Session) -> None:
+        """Empty cart."""
+        super().__init__(CartState())
+        self.s = services
+        self.session = session
+        self._sold_out: frozenset[str] = frozenset()
+
+    def refresh(self) -> PricedOrder | None:
+        """Re-price the cart (after every edit, on the offline flag changing)."""
+        cart = self.session.cart
+        online = self.s.connectivity.online()
+        period = self.session.period
+        gone = self.s.orders.sold_out_lines(cart, period.code if period else None)
+        self._sold_out = frozenset(ln.line_id for ln in gone)
+        priced: PricedOrder | None = None
+        error: Text | None = None
+        if not len(cart):
+            self._set(CartState(offline=not online, error=None))
+            return None
+        try:
+            priced = self.s.orders.quote(cart, self.session.member,
+                                         use_points=self.session.use_points)
+        except PricingError as err:
+            error = message_for(err)
+        if gone and error is None:
+            error = message_for(SoldOutInCart(tuple(self._sold_out),
+                                              tuple(f"{ln.name_zh} {ln.name_en}" for ln in gone)))
+        self._set(self._view(priced, error, online))
+        return priced
+
+    def _view(self, priced: PricedOrder | None, error: Text | None, online: bool) -> CartState:
+        cart = self.session.cart
+        nets = {p.line_id: p for p in priced.lines} if priced else {}
+        lines = []
+        for ln in cart.lines.values():
+            p = nets.get(ln.line_id)
+            entry = cart.sets.get(ln.set_key) if ln.set_key else None
+            lines.append(CartLineView(
+                ln.line_id, ln.dish_id, Text(ln.name_zh, ln.name_en), ln.qty, ln.grams,
+                tuple(Text(o.name_zh, o.name_en) for o in ln.options),
+                Text(entry.name_zh, entry.name_en) if entry else None,
+                format_cents(p.list_cents) if p else "", format_cents(p.net_cents) if p else "",
+                ln.line_id in self._sold_out,
+            ))
+        if priced is None:
+            return CartState(lines=tuple(lines), use_points=self.session.use_points,
+                             offline=not online, error=error)
+        return CartState(
+            lines=tuple(lines),
+            subtotal_text=format_cents(priced.subtotal_cents),
+            discounts=tuple(AmountRow(d.kind, Text(d.reason.zh, d.reason.en), d.amount_cents,
+                                      format_cents(d.amount_cents)) for d in priced.discounts),
+            total_text=format_cents(priced.total_cents),
+            payments=tuple(AmountRow(p.source.value, Text(p.label.zh, p.label.en),
+                                     p.amount_cents, format_cents(p.amount_cents))
+                           for p in priced.payments),
+            counter_due_text=format_cents(priced.counter_due_cents),
+            paid_in_full=priced.paid_in_full,
+            points_earned=priced.points_earned,
+            use_points=self.session.use_points,
+            offline=not online,
+            can_checkout=error is None,
+            error=error,
+        )
+
+    def set_qty(self, line_id: str, qty: int) -> None:
+        """Change a line's quantity (0 removes it)."""
+        self.session.cart.set_qty(line_id, qty)
+        self.session.checkout_id = None  # a different cart is a different order
+        self.refresh()
+
+    def remove(self, line_id: str) -> None:
+        """Remove a line (a whole set meal for a set-meal line)."""
+        self.session.cart.remove(line_id)
+        self.session.checkout_id = None
+        self.refresh()
+
+    def toggle_points(self, use: bool) -> None:
+        """Pay with points or not (members)."""
+        self.session.use_points = use and self.session.member is not None
+        self.session.checkout_id = None
+        self.refresh()
+
+    def checkout(self) -> CheckoutResult:
+        """Place the order (store + outbox), then queue and print its receipt.
+
+        Raises a KioskError or PricingError with nothing written; sold-out lines get marked.
+        A printer fault does not raise: the order stands and the fault is in the result.
+        """
+        cart = self.session.cart
+        period = self.session.period
+        if not len(cart):
+            raise CartEmpty("empty")
+        if period is None:
+            from kiosk.services.errors import NoMenu
+            raise NoMenu("no meal period")
+        if self.session.checkout_id is None:
+            self.session.checkout_id = new_checkout_id()
+        try:
+            placed = self.s.orders.place(cart, self.session.member, period=period.code,
+                                         order_id=self.session.checkout_id,
+                                         use_points=self.session.use_points)
+        except SoldOutInCart as err:
+            self._sold_out = frozenset(err.line_ids)
+            self.refresh()
+            raise
+        cfg = self.s.config
+        receipt = build_receipt(placed, cart, self.session.member,
+                                canteen_name=f"{cfg.canteen_name_zh} {cfg.canteen_name_en}",
+                                timezone=cfg.timezone)
+        printed = self.s.receipts.print_receipt(receipt)
+        if printed.faults:
+            self.s.store.set_hardware_status("printer", ",".join(f.value for f in printed.faults))
+        message = None if printed.printed else printer_message(printed.faults)
+        self.session.last_order_id = placed.recorded.order_id
+        return CheckoutResult(placed, printed, message)

@@ -1,0 +1,353 @@
+"""The diner's journey: a state machine over the step controllers, language, idle reset.
+
+idle -> identify -> menu <-> detail / set_meal -> cart -> done -> feedback -> idle.
+Every public method catches the diner-facing refusals and puts ONE bilingual message in
+``state.message`` (mapped in messages.py); the screens never see a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from edge_agent.errors import EdgeError
+from kiosk.controllers.cart import CartController, CheckoutResult
+from kiosk.controllers.context import Services, Session
+from kiosk.controllers.detail import DetailController, SetMealController
+from kiosk.controllers.done import DoneController
+from kiosk.controllers.identify import (
+    CardIdentifier,
+    GuestIdentifier,
+    Identifier,
+    Identity,
+    QrIdentifier,
+)
+from kiosk.controllers.menu import Filters, MenuController
+from kiosk.controllers.messages import message_for
+from kiosk.controllers.observable import Observable
+from kiosk.controllers.views import MemberView, PeriodView, member_view
+from kiosk.i18n import LANGUAGES, Lang, Text
+from kiosk.services.devices import DeviceEvent
+from kiosk.services.errors import KioskError, NoMenu
+from rules.errors import RulesError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Step(StrEnum):
+    """Screens of the diner journey."""
+
+    IDLE = "idle"
+    IDENTIFY = "identify"
+    MENU = "menu"
+    DETAIL = "detail"
+    SET_MEAL = "set_meal"
+    CART = "cart"
+    DONE = "done"
+    FEEDBACK = "feedback"
+
+
+class IdleTimer:
+    """Forget the diner after ``timeout_s`` without a touch; driven by ``tick(now)``."""
+
+    def __init__(self, timeout_s: float) -> None:
+        """Not running until the first touch."""
+        self.timeout = timedelta(seconds=timeout_s)
+        self.last: datetime | None = None
+
+    def touched(self, now: datetime) -> None:
+        """The diner did something."""
+        self.last = now
+
+    def stop(self) -> None:
+        """Back at idle: nothing to time."""
+        self.last = None
+
+    def expired(self, now: datetime) -> bool:
+        """True once the timeout has passed since the last touch."""
+        return self.last is not None and now - self.last >= self.timeout
+
+    def remaining_s(self, now: datetime) -> float | None:
+        """Seconds left (None when not running), for a "still there?" hint."""
+        if self.last is None:
+            return None
+        return max(0.0, (self.timeout - (now - self.last)).total_seconds())
+
+
+@dataclass(frozen=True)
+class JourneyState:
+    """The frame every screen shows: step, language, large text, banners, greeting, message."""
+
+    step: Step = Step.IDLE
+    lang: Lang = "zh_Hans"
+    large_text: bool = False
+    offline: bool = False
+    canteen_name: Text = field(default_factory=lambda: Text("食堂", "Canteen"))
+    period: PeriodView | None = None
+    promotions: tuple[Text, ...] = ()
+    member: MemberView | None = None
+    guest: bool = False
+    message: Text | None = None
+    catalog_version: int | None = None
+
+
+class JourneyController(Observable[JourneyState]):
+    """Owns the session and the step controllers; the only entry point for the diner screens."""
+
+    def __init__(self, services: Services) -> None:
+        """Start at idle, in the configured default language."""
+        cfg = services.config
+        promos = tuple(Text(zh, en) for zh, en in zip(cfg.promotions_zh, cfg.promotions_en,
+                                                       strict=False))
+        super().__init__(JourneyState(
+            lang=cfg.default_language, large_text=cfg.large_text,
+            canteen_name=Text(cfg.canteen_name_zh, cfg.canteen_name_en), promotions=promos,
+        ))
+        self.s = services
+        self.session = Session()
+        self.idle = IdleTimer(cfg.idle_seconds)
+        self.identifiers: dict[str, Identifier] = {
+            "qr": QrIdentifier(services.members),
+            "card": CardIdentifier(services.members),
+            "guest": GuestIdentifier(),
+        }
+        self.menu = MenuController(services, self.session)
+        self.detail = DetailController(services, self.session)
+        self.set_meal = SetMealController(services, self.session)
+        self.cart = CartController(services, self.session)
+        self.done = DoneController(services)
+        self.last_checkout: CheckoutResult | None = None
+        self._refresh_frame(self.s.clock.now())
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    def _guard(self, action: Callable[[], T]) -> T | None:
+        """Run a diner action; a refusal becomes ``state.message`` and returns None."""
+        try:
+            result = action()
+        except (KioskError, RulesError, EdgeError) as err:
+            log.info("refused: %r", err)
+            self._update(message=message_for(err))
+            return None
+        return result
+
+    def _touch(self) -> datetime:
+        now = self.s.clock.now()
+        self.idle.touched(now)
+        return now
+
+    def _refresh_frame(self, now: datetime) -> None:
+        cat = self.s.catalog
+        period = cat.meal_period(now)
+        view = None
+        shown = period or cat.next_meal_period(now)
+        if shown is not None:
+            view = PeriodView(shown.code, Text(shown.name_zh, shown.name_en), shown.start,
+                              shown.end, period is not None)
+        self._update(period=view, offline=not self.s.connectivity.online(),
+                     catalog_version=cat.version)
+
+    # ---- frame: language, text size, clock -------------------------------------------------
+
+    def set_language(self, lang: str) -> None:
+        """Switch 中文 / English (on every screen)."""
+        if lang in LANGUAGES and lang in self.s.config.languages:
+            self._touch()
+            self._update(lang=lang)
+
+    def set_large_text(self, on: bool) -> None:
+        """Large-text mode."""
+        self._touch()
+        self._update(large_text=on)
+
+    def dismiss_message(self) -> None:
+        """The diner closed the message."""
+        self._update(message=None)
+
+    def touched(self, now: datetime | None = None) -> None:
+        """Any touch on any screen keeps the session alive."""
+        self.idle.touched(now or self.s.clock.now())
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Called every second or so: idle reset, offline banner, live catalog (sold out)."""
+        now = now or self.s.clock.now()
+        if self.state.step is not Step.IDLE and self.idle.expired(now):
+            log.info("idle for %s: session forgotten", self.idle.timeout)
+            self.reset()
+            return
+        if self.menu.catalog_changed() and self.state.step is Step.CART:
+            self.cart.refresh()
+        self._refresh_frame(now)
+
+    def reset(self) -> None:
+        """Back to attract; forget the diner, the cart and every screen's state (privacy)."""
+        self.session.__init__()  # type: ignore[misc]
+        self.idle.stop()
+        self.done.clear()
+        self.menu._set(type(self.menu.state)())
+        self.detail._set(type(self.detail.state)())
+        self.set_meal._set(type(self.set_meal.state)())
+        self.cart._set(type(self.cart.state)())
+        self._update(step=Step.IDLE, member=None, guest=False, message=None,
+                     lang=self.s.config.default_language, large_text=self.s.config.large_text)
+        self._refresh_frame(self.s.clock.now())
+
+    # ---- identify -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Touch to start: the identify screen."""
+        now = self._touch()
+        self._refresh_frame(now)
+        self._update(step=Step.IDENTIFY, message=None)
+
+    def identify(self, method: str, raw: str = "") -> bool:
+        """Identify by ``qr``, ``card`` or ``guest``; True when the menu opens."""
+        self._touch()
+        identifier = self.identifiers.get(method)
+        if identifier is None:
+            return False
+        identity = self._guard(lambda: identifier.identify(raw))
+        if identity is None:
+            return False
+        return self._enter_menu(identity)
+
+    def on_device_event(self, event: DeviceEvent) -> None:
+        """A card tap or scanned code (call on the UI thread). Ignored outside identify/idle."""
+        if self.state.step in (Step.IDLE, Step.IDENTIFY):
+            if self.state.step is Step.IDLE:
+                self.start()
+            self.identify("card" if event.kind == "card" else "qr", event.value)
+
+    def _enter_menu(self, identity: Identity) -> bool:
+        now = self.s.clock.now()
+        self.s.catalog.refresh()
+        period = self.s.catalog.meal_period(now)
+        if period is None:
+            self._update(message=message_for(NoMenu("closed")))
+            return False
+        member = identity.member
+        self.session.member = member
+        self.session.guest = member is None
+        self.session.period = period
+        greeting = None
+        if member is not None:
+            previous = self.s.history.last_unrated_order(member.member_id)
+            self.session.previous_order_id = previous.order_id if previous else None
+            greeting = member_view(member, self.s.config.tiers.get(member.tier),
+                                   self.session.previous_order_id)
+        # the cache has no dietary profile yet: filters start empty for everyone
+        self.menu.load(Filters())
+        self._update(step=Step.MENU, member=greeting, guest=member is None, message=None)
+        return True
+
+    def rate_previous_meal(self) -> None:
+        """Open the feedback prompt for the member's previous meal."""
+        self._touch()
+        order_id = self.session.previous_order_id
+        if order_id is None:
+            return
+        self.done.ask_about(order_id, self.session.member.member_id
+                            if self.session.member else None)
+        self._update(step=Step.FEEDBACK)
+
+    # ---- menu, detail, set meal -----------------------------------------------------------
+
+    def set_filters(self, **switches: Any) -> None:
+        """Dietary switches on the menu."""
+        self._touch()
+        self._guard(lambda: self.menu.set_filters(**switches))
+
+    def open_dish(self, dish_id: str) -> bool:
+        """Dish detail; refused (message) when the dish is sold out."""
+        self._touch()
+        if self._guard(lambda: self.detail.open(dish_id)) is None and self.state.message:
+            return False
+        self._update(step=Step.DETAIL, message=None)
+        return True
+
+    def open_set_meal(self, set_meal_id: str) -> bool:
+        """Set-meal builder."""
+        self._touch()
+        if self._guard(lambda: self.set_meal.open(set_meal_id)) is None and self.state.message:
+            return False
+        self._update(step=Step.SET_MEAL, message=None)
+        return True
+
+    def add_dish(self) -> bool:
+        """Add the dish being viewed to the cart and go back to the menu."""
+        self._touch()
+        if self._guard(self.detail.add_to_cart) is None:
+            return False
+        self.session.checkout_id = None
+        self._update(step=Step.MENU, message=None)
+        return True
+
+    def add_set_meal(self) -> bool:
+        """Add the built set meal to the cart and go back to the menu."""
+        self._touch()
+        if self._guard(self._add_set_meal) is None:
+            return False
+        self.session.checkout_id = None
+        self._update(step=Step.MENU, message=None)
+        return True
+
+    def _add_set_meal(self) -> bool:
+        self.set_meal.add_to_cart()
+        return True
+
+    def back_to_menu(self) -> None:
+        """Leave detail, set meal or cart."""
+        self._touch()
+        self._update(step=Step.MENU, message=None)
+
+    # ---- cart, checkout, done, feedback ---------------------------------------------------
+
+    def open_cart(self) -> None:
+        """The cart with the engine's split."""
+        self._touch()
+        self.cart.refresh()
+        self._update(step=Step.CART, message=None)
+
+    def checkout(self) -> bool:
+        """Confirm: record, print, show the order number. False (with a message) if refused."""
+        self._touch()
+        result = self._guard(self.cart.checkout)
+        if result is None:
+            return False
+        self.last_checkout = result
+        self.done.show(result.placed, result.printer_message,
+                       self.session.member.member_id if self.session.member else None)
+        self.session.cart.clear()
+        self.session.checkout_id = None
+        self._update(step=Step.DONE, message=result.printer_message)
+        return True
+
+    def give_feedback(self) -> None:
+        """Go from the order number to the feedback prompt."""
+        self._touch()
+        self._update(step=Step.FEEDBACK)
+
+    def submit_feedback(self) -> bool:
+        """Save the rating (optional: an empty one is simply not sent), then finish."""
+        self._touch()
+        sent = self._guard(self.done.submit)
+        if self.session.previous_order_id == self.done.state.feedback_order_id and sent:
+            self.session.previous_order_id = None
+            if self.state.member is not None:
+                self._update(member=None if self.session.member is None else member_view(
+                    self.session.member, self.s.config.tiers.get(self.session.member.tier)))
+        if self.state.step is Step.FEEDBACK and self.session.cart and self.session.period \
+                and self.session.last_order_id is None:
+            self._update(step=Step.MENU)  # rated the previous meal: carry on ordering
+            return bool(sent)
+        self.finish()
+        return bool(sent)
+
+    def finish(self) -> None:
+        """Done: back to attract, forgetting the diner."""
+        self.reset()

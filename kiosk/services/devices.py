@@ -1,0 +1,152 @@
+"""Hardware for the diner journey: readers and camera as threads delivering events, the scale."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from hardware.camera.decode import decode_qr
+from hardware.camera.sources import OpenCvCamera, ReplayCamera
+from hardware.readers.devices import BarcodeScanner, LineCardReader, Rdm6300Reader
+from hardware.scale import ContinuousScale
+from kiosk.services.errors import WeightNotReady
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """A card tapped or a code scanned (by the scanner or the camera)."""
+
+    kind: Literal["card", "code"]
+    value: str
+
+
+Listener = Callable[[DeviceEvent], None]
+
+
+class DeviceEvents:
+    """Reader threads put events on a thread-safe queue; the UI drains it on its main thread.
+
+    ``on_event`` callbacks run on the reader's thread: a Kivy screen must hop to the main
+    thread itself (``@mainthread`` / ``Clock.create_trigger``); or call ``drain()`` from a
+    Kivy clock tick instead.
+    """
+
+    def __init__(
+        self,
+        readers: list[LineCardReader | Rdm6300Reader | BarcodeScanner] | None = None,
+        camera: OpenCvCamera | ReplayCamera | None = None,
+        camera_interval_s: float = 0.1,
+    ) -> None:
+        """Nothing starts until start()."""
+        self.readers = list(readers or [])
+        self.camera = camera
+        self.camera_interval_s = camera_interval_s
+        self.events: queue.Queue[DeviceEvent] = queue.Queue()
+        self.listeners: list[Listener] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._camera_on = threading.Event()
+
+    def emit(self, event: DeviceEvent) -> None:
+        """Queue an event and tell the listeners (also used by tests and the demo)."""
+        self.events.put(event)
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not kill the reader thread
+                log.exception("device event listener failed")
+
+    def drain(self) -> list[DeviceEvent]:
+        """Every event waiting, oldest first (call from the UI thread)."""
+        out = []
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                return out
+
+    def start(self) -> None:
+        """Start the readers and one forwarding thread each, and the camera loop."""
+        self._stop.clear()
+        for reader in self.readers:
+            reader.start()
+            self._spawn(self._pump_reader, reader)
+        if self.camera is not None:
+            self._spawn(self._pump_camera, self.camera)
+
+    def scan_with_camera(self, on: bool) -> None:
+        """Look for QR codes only while the identify screen is up (saves CPU, privacy)."""
+        if on:
+            self._camera_on.set()
+        else:
+            self._camera_on.clear()
+
+    def _spawn(self, target: Callable[..., None], arg: object) -> None:
+        thread = threading.Thread(target=target, args=(arg,), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _pump_reader(self, reader: LineCardReader | Rdm6300Reader | BarcodeScanner) -> None:
+        while not self._stop.is_set():
+            read = reader.read(timeout=0.2)
+            if read is not None:
+                self.emit(DeviceEvent(read.kind, read.value))
+
+    def _pump_camera(self, camera: OpenCvCamera | ReplayCamera) -> None:
+        last: str | None = None
+        while not self._stop.is_set():
+            if not self._camera_on.wait(0.2):
+                last = None
+                continue
+            frame = camera.read()
+            if frame is not None:
+                for payload in decode_qr(frame):
+                    if payload != last:  # one event per code shown, not one per frame
+                        last = payload
+                        self.emit(DeviceEvent("code", payload))
+            self._stop.wait(self.camera_interval_s)
+
+    def stop(self) -> None:
+        """Stop threads and devices."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        for reader in self.readers:
+            reader.stop()
+        if self.camera is not None:
+            self.camera.close()
+
+
+class ScaleService:
+    """The buffet scale: a stable net weight in grams, or a clear refusal."""
+
+    def __init__(self, scale: ContinuousScale | None) -> None:
+        """``scale`` None: this kiosk sells no weighed dishes."""
+        self.scale = scale
+
+    def start(self) -> None:
+        """Open the port."""
+        if self.scale is not None:
+            self.scale.start()
+
+    def stop(self) -> None:
+        """Close the port."""
+        if self.scale is not None:
+            self.scale.stop()
+
+    def stable_grams(self, timeout: float = 3.0) -> int:
+        """The next settled net weight (> 0 g, not overloaded); WeightNotReady otherwise."""
+        if self.scale is None:
+            raise WeightNotReady("no scale on this kiosk")
+        weight = self.scale.wait_stable(timeout)
+        if weight is None:
+            raise WeightNotReady("the weight did not settle")
+        if weight.overload or weight.net_g <= 0:
+            raise WeightNotReady(f"unusable weight {weight.net_g} g (overload={weight.overload})")
+        return weight.net_g

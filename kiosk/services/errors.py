@@ -1,0 +1,84 @@
+"""Typed refusals of the kiosk; texts for them live in ONE place: controllers/messages.py."""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base of every refusal the kiosk shows the diner."""
+
+
+class NotConfigured(KioskError):
+    """A feature the diner tried needs configuration this kiosk lacks (keys, a device)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"not configured: {what}")
+        self.what = what
+
+
+class UnknownCode(KioskError):
+    """A scanned code is not a member code of ours (forged, altered, foreign, unknown key)."""
+
+
+class ExpiredCode(KioskError):
+    """A member code outside its time window (a screenshot, or the phone's clock is off)."""
+
+
+class MemberNotFound(KioskError):
+    """A valid code or card whose member is not in this device's member cache."""
+
+
+class CardBlocked(KioskError):
+    """The member's card or account is blocked."""
+
+    def __init__(self, member_id: str) -> None:
+        super().__init__(f"member {member_id} is blocked")
+        self.member_id = member_id
+
+
+class NoMenu(KioskError):
+    """No catalog yet, or no meal period being served now."""
+
+
+class DishUnavailable(KioskError):
+    """The dish is sold out or not on the current menu."""
+
+    def __init__(self, dish_id: str) -> None:
+        super().__init__(f"dish {dish_id} is not available")
+        self.dish_id = dish_id
+
+
+class OptionRequired(KioskError):
+    """A required option (portion, staple) was not chosen."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(f"option {group} is required")
+        self.group = group
+
+
+class WeightNotReady(KioskError):
+    """No stable weight on the scale (or no scale) for a weighed dish."""
+
+
+class CartEmpty(KioskError):
+    """Checkout with nothing in the cart."""
+
+
+class SoldOutInCart(KioskError):
+    """Lines of the cart sold out since they were added; ``line_ids`` are marked."""
+
+    def __init__(self, line_ids: tuple[str, ...], names: tuple[str, ...]) -> None:
+        super().__init__(f"sold out: {', '.join(names)}")
+        self.line_ids = line_ids
+        self.names = names
+
+
+class SetMealIncomplete(KioskError):
+    """A set meal's slots are not all filled yet."""
+
+
+class OrderNotRecorded(KioskError):
+    """The device store refused or failed to write the order: nothing was charged."""
+
+
+class FeedbackNotRecorded(KioskError):
+    """The feedback could not be saved."""

@@ -1,0 +1,109 @@
+"""Receipts: the recorded order becomes a hardware Receipt in the durable print queue."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from edge_agent.downlink_models import CachedMember
+from hardware.printer.receipt import Balances, Modifier, Payment, Receipt, ReceiptLine
+from hardware.printer.service import ReceiptPrinting
+from hardware.printer.status import PrinterFault
+from kiosk.services.cart import Cart
+from kiosk.services.ordering import Placed
+from rules.money import format_cents
+from rules.results import PaymentSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    """What became of a receipt: ``printed`` or queued with the printer's faults."""
+
+    printed: bool
+    faults: tuple[PrinterFault, ...] = ()
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_receipt(placed: Placed, cart: Cart, member: CachedMember | None, *,
+                  canteen_name: str, timezone: str) -> Receipt:
+    """The receipt of a placed order.
+
+    hardware's Receipt has no discount line: a line priced below list (member price, set
+    meal) is printed at its net amount as one line ("x2" in the name), so the printed
+    lines add up to what was paid, exactly as the engine split it.
+    """
+    priced = placed.priced
+    nets = {p.line_id: p for p in priced.lines}
+    lines = []
+    for line in cart.lines.values():
+        p = nets[line.line_id]
+        plain = (p.net_cents == p.list_cents and line.grams is None
+                 and all(o.price_delta_cents >= 0 for o in line.options))
+        mods = tuple(Modifier(name_zh=_cut(o.name_zh, 40), name_en=_cut(o.name_en, 60),
+                              price_cents=o.price_delta_cents if plain else 0)
+                     for o in line.options)
+        suffix = f" x{line.qty}" if line.qty > 1 and not plain else ""
+        lines.append(ReceiptLine(
+            name_zh=_cut(line.name_zh + suffix, 40), name_en=_cut(line.name_en + suffix, 60),
+            qty=line.qty if plain else 1,
+            unit_price_cents=line.unit_price_cents if plain else p.net_cents,
+            modifiers=mods, weight_g=line.grams,
+        ))
+    paid = priced.paid_by
+    payment = Payment(
+        subsidy_cents=paid(PaymentSource.SUBSIDY),
+        coupon_cents=paid(PaymentSource.COUPON),
+        points_used=priced.points_used,
+        points_cents=paid(PaymentSource.POINTS),
+        stored_value_cents=paid(PaymentSource.STORED_VALUE_PAID)
+        + paid(PaymentSource.STORED_VALUE_BONUS),
+        other_cents=priced.counter_due_cents,
+        other_method="柜台付款 Counter" if priced.counter_due_cents else "",
+    )
+    balances = Balances()
+    if member is not None:
+        # balances as the cache knew them minus this order; the hub's ledger is authoritative
+        balances = Balances(
+            stored_value_cents=member.balance_cents - payment.stored_value_cents,
+            subsidy_cents=member.subsidy_cents - payment.subsidy_cents,
+            points=member.points - priced.points_used,
+        )
+    rec = placed.recorded
+    return Receipt(
+        canteen_name=_cut(canteen_name, 60), order_no=rec.order_no, order_id=rec.order_id,
+        created_at=rec.placed_at, timezone=timezone, lines=tuple(lines), payment=payment,
+        balances=balances, member_name=_cut(member.display_name, 40) if member else "",
+        qr_payload=rec.order_id,
+    )
+
+
+class ReceiptService:
+    """Queues receipts (printed once per order id) and tries to print them now."""
+
+    def __init__(self, printing: ReceiptPrinting | None) -> None:
+        """``printing`` is None on a kiosk without a receipt printer."""
+        self.printing = printing
+        if printing is not None:
+            printing.money = format_cents  # one money format: rules'
+
+    def print_receipt(self, receipt: Receipt) -> PrintResult:
+        """Enqueue (keyed on the order id) and print pending jobs; faults reported, not raised."""
+        if self.printing is None:
+            return PrintResult(False, (PrinterFault.DISCONNECTED,))
+        job_id = self.printing.queue.enqueue(receipt, job_key=receipt.order_id)
+        try:
+            outcomes = self.printing.print_pending()
+        except Exception as err:  # a broken printer must never lose or block the order
+            log.exception("printing failed: %s", err)
+            return PrintResult(False, (PrinterFault.UNRECOVERABLE,))
+        if any(o.job_id == job_id and o.state == "done" for o in outcomes):
+            return PrintResult(True)
+        faults: set[PrinterFault] = set()
+        for status in self.printing.last_status.values():
+            faults |= {f for f in status.faults if f.blocks_printing}
+        return PrintResult(False, tuple(sorted(faults, key=list(PrinterFault).index)))
