@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from hub.api.deps import require_role
 from hub.api.routes import auth, dishes, members, menus, set_meals, sites, sync, tracking, users
+from hub.api.routes.identity import router as identity_router
 from hub.models.users import Role
 
 api_router = APIRouter()
@@ -19,3 +20,4 @@ api_router.include_router(menus.router)
 api_router.include_router(members.router)
 api_router.include_router(sync.router)
 api_router.include_router(tracking.router)
+api_router.include_router(identity_router)

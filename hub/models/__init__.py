@@ -3,6 +3,7 @@
 import hub.models.accounts  # noqa: F401  (member money: ledger, rules, tiers, audit log)
 import hub.models.ingest  # noqa: F401  (registers the sync tables of the ingest path)
 import hub.models.tracking  # noqa: F401  (order tracking tables)
+from hub.models import coupons, identity  # noqa: F401  (member identifiers, coupons, promotions)
 from hub.models.devices import Device, DeviceCreate, DeviceKind, DevicePublic, DeviceUpdate
 from hub.models.dishes import Dish, DishCreate, DishPublic, DishUpdate, Nutrition
 from hub.models.feedback import Feedback, FeedbackPublic

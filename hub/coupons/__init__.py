@@ -1,0 +1,1 @@
+"""Coupons: templates in rules' shape, issuing (manual, bulk, automatic), redemption, promotions."""

@@ -1,0 +1,1 @@
+"""Member identifiers: signing keys and QR codes, cards, member search, member-cache deltas."""
