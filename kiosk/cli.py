@@ -1,0 +1,62 @@
+"""``canteen-kiosk``: validate the config, wire services and controllers, open the Kivy window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.config import ConfigError, load_config
+
+log = logging.getLogger(__name__)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line arguments."""
+    p = argparse.ArgumentParser(prog="canteen-kiosk", description=__doc__)
+    p.add_argument("--config", type=Path, required=True, help="kiosk TOML config file")
+    p.add_argument("--mode", choices=["diner", "kds", "pickup"], default=None,
+                   help="override the config's mode")
+    p.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
+    p.add_argument("--validate-config", action="store_true",
+                   help="check the config, print each problem with its key path, and exit")
+    p.add_argument("--log-level", default="INFO",
+                   choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"canteen-kiosk: {err}", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    if args.validate_config:
+        print(f"{args.config}: OK ({config.mode} kiosk {config.device_id} at {config.site_id})")
+        return 0
+    mode = args.mode or config.mode
+    from kiosk.controllers.journey import JourneyController
+    from kiosk.services.bootstrap import build_services
+
+    runtime = build_services(config)
+    controllers = JourneyController(runtime.services)
+    runtime.events.listeners.append(lambda e: log.debug("device event %s", e.kind))
+    runtime.start()
+    try:
+        from kiosk.app import run_app  # lazily: the controllers never import Kivy
+
+        run_app(runtime, controllers, mode=mode, windowed=args.windowed)
+    finally:
+        runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
