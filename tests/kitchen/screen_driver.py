@@ -1,0 +1,84 @@
+"""Run a kitchen screen in this process (one Kivy window), wait for a condition, shoot, act.
+
+python tests/kitchen/screen_driver.py CONFIG OUT_JSON --expect N [--shot PNG] [--bump-all]
+    [--kill-broker-pid PID]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("config", type=Path)
+    p.add_argument("out", type=Path)
+    p.add_argument("--expect", type=int, default=1)
+    p.add_argument("--shot", type=Path)
+    p.add_argument("--bump-all", action="store_true")
+    p.add_argument("--banner", action="store_true", help="wait for the lost-broker banner")
+    p.add_argument("--timeout", type=float, default=30)
+    args = p.parse_args()
+
+    from edge_agent.kitchen.config import load_kitchen_config
+    from kiosk.app import KioskApp, configure_window
+    from kiosk.kds.wiring import KitchenServices
+
+    cfg = load_kitchen_config(args.config)
+    configure_window(True, (1280, 800))  # before the window exists
+
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    services = KitchenServices(cfg)
+    app = KioskApp(services, None, mode=cfg.mode)
+    t0 = time.monotonic()
+    result: dict[str, object] = {}
+
+    def shown(root: object) -> int:
+        return len(getattr(root, "cards", None) or getattr(root, "ready", []))
+
+    def poll(_dt: float) -> None:
+        root = app.root
+        if root is None:
+            return
+        done = shown(root) >= args.expect and bool(root.banner) == args.banner
+        if result or (not done and time.monotonic() - t0 < args.timeout):
+            return
+        result["waited_s"] = round(time.monotonic() - t0, 2)
+        Clock.schedule_once(finish, 0.6)  # let a few frames draw first
+
+    def finish(_dt: float) -> None:
+        root = app.root
+        if args.shot:
+            Window.screenshot(name=str(args.shot))
+        result["banner"] = root.banner
+        if cfg.mode == "kds":
+            result["cards"] = [(c["title"], c["station"], c["items_text"]) for c in root.cards]
+            result["counts"] = root.counts
+            if args.bump_all:
+                while root.controller.key("b"):
+                    root.refresh()
+                result["after_bump"] = len(root.cards)
+        else:
+            result["ready"] = [r["text"] for r in root.ready]
+            result["preparing"] = [r["text"] for r in root.preparing]
+        args.out.write_text(json.dumps(result, ensure_ascii=False))
+        app.stop()
+
+    Clock.schedule_interval(poll, 0.1)
+    try:
+        app.run()
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    main()
