@@ -11,6 +11,17 @@ from sqlmodel import Session, col, func, select
 from hub.models.audit import AuditLog
 
 
+def row_dict(row: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A table row's columns as JSON-safe values, for before/after snapshots."""
+    out: dict[str, Any] = {}
+    for column in row.__table__.columns:
+        if column.name in exclude:
+            continue
+        value = getattr(row, column.name)
+        out[column.name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
 def record_audit(
     session: Session,
     *,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from hub.accounts.audit import record_audit
+from hub.accounts.audit import record_audit, row_dict
 from hub.accounts.ledger import atomic
 from hub.errors import ConflictError, NotFoundError
 from hub.models.account_rules import TopupBonusRule, TopupBonusRuleCreate
@@ -30,7 +30,7 @@ def create_bonus_rule(
         session.flush()
         record_audit(session, actor=actor, action="create", entity="topup_bonus_rule",
                      entity_id=str(rule.id), at=at,
-                     after=rule.model_dump(mode="json", exclude={"created_at"}))
+                     after=row_dict(rule, exclude=frozenset({"created_at"})))
     session.refresh(rule)
     return rule
 

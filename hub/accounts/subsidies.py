@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from hub.accounts import lots
-from hub.accounts.audit import record_audit
+from hub.accounts.audit import record_audit, row_dict
 from hub.accounts.ledger import atomic, lock_account, new_operation_id, post
 from hub.accounts.points import ExpiryRun, expire_lots
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
@@ -144,7 +144,7 @@ def expire_subsidies(session: Session, *, now: datetime, actor: str = "scheduler
 
 
 def _rule_dict(rule: SubsidyRule) -> dict[str, Any]:
-    return rule.model_dump(mode="json", exclude={"created_at", "updated_at"})
+    return row_dict(rule, exclude=frozenset({"created_at", "updated_at"}))
 
 
 def list_rules(session: Session) -> Sequence[SubsidyRule]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from hub.accounts.audit import record_audit
+from hub.accounts.audit import record_audit, row_dict
 from hub.accounts.ledger import atomic, lock_account
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
 from hub.models.account_rules import TierChange, TierCreate, TierDefinition, TierUpdate
@@ -117,7 +117,7 @@ def tier_history(
 
 
 def _tier_dict(tier: TierDefinition) -> dict[str, Any]:
-    return tier.model_dump(mode="json", exclude={"created_at"})
+    return row_dict(tier, exclude=frozenset({"created_at"}))
 
 
 def list_tiers(session: Session) -> Sequence[TierDefinition]:
