@@ -15,6 +15,7 @@ os.environ.setdefault(
 os.makedirs(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"], exist_ok=True)
 
 import pytest  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from edge_agent.downlink_models import MemberCacheDelta  # noqa: E402
 from edge_agent.downlinks import DownlinkApplier  # noqa: E402
@@ -25,7 +26,6 @@ from kiosk.services.bootstrap import Runtime, build_services  # noqa: E402
 from kiosk.services.clock import FrozenClock  # noqa: E402
 from kiosk.services.connectivity import FixedConnectivity  # noqa: E402
 from protocol.payloads.catalog import CatalogSnapshot  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from protocol.tokens import identifier_hash, public_key_b64  # noqa: E402
 
 SITE_KEY = b"site-key-for-tests-0123456789"
@@ -86,8 +86,10 @@ CATALOG: dict[str, Any] = {
     "meal_periods": [
         {"code": "breakfast", "name_zh": "早餐", "name_en": "Breakfast",
          "start": "06:30", "end": "09:30"},
-        {"code": "lunch", "name_zh": "午餐", "name_en": "Lunch", "start": "11:00", "end": "13:30"},
-        {"code": "dinner", "name_zh": "晚餐", "name_en": "Dinner", "start": "17:00", "end": "19:30"},
+        {"code": "lunch", "name_zh": "午餐", "name_en": "Lunch",
+         "start": "11:00", "end": "13:30"},
+        {"code": "dinner", "name_zh": "晚餐", "name_en": "Dinner",
+         "start": "17:00", "end": "19:30"},
     ],
     "dishes": DISHES,
     "menus": [
@@ -121,7 +123,8 @@ def card_hash(card: str) -> str:
 
 def apply_catalog(store: DeviceStore, data: dict[str, Any]) -> None:
     """Apply a catalog snapshot the way the agent does."""
-    DownlinkApplier(store.conn, site_id="site-1").apply_catalog(CatalogSnapshot.model_validate(data))
+    applier = DownlinkApplier(store.conn, site_id="site-1")
+    applier.apply_catalog(CatalogSnapshot.model_validate(data))
 
 
 def seed(store: DeviceStore) -> None:
@@ -133,7 +136,8 @@ def seed(store: DeviceStore) -> None:
             upserts.append({"identifier_hash": digest, "member_id": mid, "display_name": name,
                             "tier": tier, "balance_cents": bal, "subsidy_cents": sub,
                             "points": pts, "offline_limit_cents": lim})
-    DownlinkApplier(store.conn, site_id="site-1").apply_member_delta(MemberCacheDelta.model_validate({
+    applier = DownlinkApplier(store.conn, site_id="site-1")
+    applier.apply_member_delta(MemberCacheDelta.model_validate({
         "from_version": 0, "to_version": 1, "full": True,
         "generated_at": "2025-03-01T00:00:00Z", "upserts": upserts}))
 

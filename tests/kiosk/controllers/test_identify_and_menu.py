@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr, no-untyped-def, arg-type"
 """Attract, identify (QR, card, guest, every refusal), menu, filters, recommendations, idle."""
 
 from __future__ import annotations
