@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from hub.crypto import FieldCipher
+from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
 from hub.identity.audit import audit
 from hub.identity.keys import active_signing_key
@@ -274,6 +275,8 @@ def coupon_token(*, session: Session, cipher: FieldCipher, coupon_id: int) -> st
     coupon = get_or_404(session, Coupon, coupon_id, what="coupon")
     if coupon.status != CouponStatus.ISSUED.value:
         raise ConflictError(f"coupon {coupon_id} is {coupon.status}: no code")
+    if coupon.valid_until <= utcnow():
+        raise ConflictError(f"coupon {coupon_id} has expired: no code")
     template = get_or_404(session, CouponTemplate, coupon.template_id, what="coupon template")
     member = get_or_404(session, Member, coupon.member_id, what="member")
     key_id, private = active_signing_key(session=session, cipher=cipher)
