@@ -36,10 +36,16 @@ class CachedMember(WireModel):
     member_id: Identifier
     display_name: Name
     tier: Code
-    balance_cents: Cents
+    balance_cents: Cents  # paid stored value
+    bonus_cents: Cents = 0  # top-up bonus, spent after the paid balance
     subsidy_cents: Cents = 0
     points: Count = 0
     offline_limit_cents: Cents
+    # Pre-set the kiosk's dietary filters (codes of rules.dietary; consented profile data).
+    preferences: tuple[Code, ...] = Field(default=(), max_length=16)
+    allergens: tuple[Code, ...] = Field(default=(), max_length=32)
+    # A card reported lost: kept as a tombstone so the kiosk can say so instead of "unknown".
+    blocked: Flag = False
 
 
 class MemberCacheDelta(WireModel):

@@ -67,7 +67,7 @@ class CatalogService:
         if snap is None:
             return None
         hhmm = self.local_time(now).strftime("%H:%M")
-        return next((p for p in snap.meal_periods if p.start <= hhmm < p.end), None)
+        return next((p for p in snap.meal_periods if p.contains(hhmm)), None)
 
     def next_meal_period(self, now: datetime) -> MealPeriod | None:
         """The next meal period later today, for an attract screen between meals."""

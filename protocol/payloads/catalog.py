@@ -18,6 +18,7 @@ from protocol.fields import (
     UtcDatetime,
     WireModel,
 )
+from protocol.payloads.offers import Offers, OptionGroup
 from protocol.vocab import check_codes
 
 HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -36,7 +37,10 @@ def _first_repeat(values: list[str]) -> str | None:
 
 
 class MealPeriod(WireModel):
-    """A meal period (breakfast, lunch...) in the site's local time; ``start < end``."""
+    """A meal period (breakfast, lunch...) in the site's local time.
+
+    ``end`` before ``start`` means the period runs past midnight (a late snack 21:00-00:30).
+    """
 
     code: Code
     name_zh: Name
@@ -46,11 +50,15 @@ class MealPeriod(WireModel):
 
     @model_validator(mode="after")
     def _starts_before_end(self) -> Self:
-        if self.start >= self.end:  # zero-padded HH:MM strings order like times
-            raise ValueError(
-                f"meal period {self.code!r}: start {self.start} is not before end {self.end}"
-            )
+        if self.start == self.end:
+            raise ValueError(f"meal period {self.code!r} starts and ends at {self.start}")
         return self
+
+    def contains(self, hhmm: str) -> bool:
+        """Whether the local time ``HH:MM`` falls in this period (end excluded)."""
+        if self.start < self.end:
+            return self.start <= hhmm < self.end
+        return hhmm >= self.start or hhmm < self.end  # runs past midnight
 
 
 class Dish(WireModel):
@@ -68,6 +76,9 @@ class Dish(WireModel):
     category: Code
     price_cents: Cents
     member_price_cents: Cents | None = None
+    # Weighed buffet dishes: priced from the scale per 100 g (member price then per 100 g too).
+    price_per_100g_cents: Cents | None = None
+    options: tuple[OptionGroup, ...] = Field(default=(), max_length=8)
     tags: tuple[Code, ...] = Field(default=(), max_length=32)  # codes of rules.dietary
     allergens: tuple[Code, ...] = Field(default=(), max_length=32)
     kcal: Annotated[int, Field(strict=True, ge=0, le=20_000)] | None = None
@@ -152,6 +163,7 @@ class CatalogSnapshot(WireModel):
     dishes: tuple[Dish, ...] = Field(max_length=MAX_DISHES)
     menus: tuple[Menu, ...] = Field(default=(), max_length=20)
     set_meals: tuple[SetMeal, ...] = Field(default=(), max_length=200)
+    offers: Offers = Offers()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

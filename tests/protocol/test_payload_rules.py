@@ -115,7 +115,14 @@ CATALOG_BREAKS: list[tuple[str, Mutation, str]] = [
     ("duplicate dish", lambda c: c["dishes"].append(dict(c["dishes"][0])), "dish id 'd1'"),
     ("duplicate menu item", lambda c: c["menus"][0]["items"].append({"dish_id": "d1"}),
      "lists dish 'd1' twice"),
-    ("period order", lambda c: c["meal_periods"][0].update(start="14:00"), "not before end"),
+    ("empty period", lambda c: c["meal_periods"][0].update(start=c["meal_periods"][0]["end"]),
+     "starts and ends at"),
+    ("option repeat", lambda c: c["dishes"][0].update(options=[{
+        "code": "portion", "name_zh": "份量", "name_en": "Portion",
+        "choices": [{"code": "big", "name_zh": "大", "name_en": "Big"}] * 2}]),
+     "repeats a choice"),
+    ("spend-save", lambda c: c.update(offers={"spend_save": [
+        {"code": "s1", "threshold_cents": 500, "save_cents": 500}]}), "saves as much"),
     ("bad time", lambda c: c["meal_periods"][0].update(end="24:00"), "end"),
     ("currency", lambda c: c.update(currency="USD"), "currency"),
     ("version 0", lambda c: c.update(version=0), "version"),
@@ -166,3 +173,13 @@ def test_make_envelope_refuses_a_bad_envelope(kwargs: dict[str, Any]) -> None:
         make_envelope("device.status", {"state": "online"}, **args)
     assert isinstance(info.value, ProtocolError)
     assert next(iter(kwargs)) in str(info.value)
+
+
+def test_meal_period_past_midnight() -> None:
+    from protocol import MealPeriod
+
+    late = MealPeriod(code="late", name_zh="夜宵", name_en="Late snack", start="21:00", end="00:30")
+    assert late.contains("23:59") and late.contains("00:10") and late.contains("21:00")
+    assert not late.contains("00:30") and not late.contains("12:00")
+    lunch = MealPeriod(code="lunch", name_zh="午餐", name_en="Lunch", start="11:00", end="13:30")
+    assert lunch.contains("11:00") and not lunch.contains("13:30")
