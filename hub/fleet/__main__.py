@@ -1,0 +1,7 @@
+"""Run the fleet CLI: ``python -m hub.fleet --help``."""
+
+import sys
+
+from hub.fleet.cli import main
+
+sys.exit(main())
