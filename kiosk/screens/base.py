@@ -1,4 +1,4 @@
-"""What every diner screen shares: access to the app, its controllers and the current language."""
+"""What every diner screen shares: the journey controller and the presenter."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ class KioskScreen(Screen):
     """A thin screen: kv lays it out, the presenter fills its properties, taps go to controllers."""
 
     @property
-    def controllers(self) -> Any:
-        """The controllers the app was started with."""
-        return App.get_running_app().controllers
+    def presenter(self) -> Any:
+        """The presenter of the diner root."""
+        return App.get_running_app().root.presenter
 
     @property
-    def lang(self) -> str:
-        """The language the diner chose."""
-        return str(App.get_running_app().lang)
+    def journey(self) -> Any:
+        """The journey controller, the diner screens' single entry point."""
+        return self.presenter.journey

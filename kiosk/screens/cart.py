@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens.base import KioskScreen
@@ -17,12 +23,14 @@ class CartLine(BoxLayout):
     text = StringProperty("")
     detail = StringProperty("")
     amount = StringProperty("")
+    qty = NumericProperty(1)
+    countable = BooleanProperty(True)
     on_change = ObjectProperty(None, allownone=True)
 
     def change(self, delta: int) -> None:
         """Pass − / + to the cart screen."""
         if self.on_change is not None:
-            self.on_change(self.line_id, delta)
+            self.on_change(self.line_id, self.qty + delta)
 
 
 class SplitRow(BoxLayout):
@@ -42,6 +50,8 @@ class CartScreen(KioskScreen):
     note = StringProperty("")
     error = StringProperty("")
     can_confirm = BooleanProperty(False)
+    is_member = BooleanProperty(False)
+    use_points = BooleanProperty(False)
 
     def on_lines(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One CartLine per row."""
@@ -57,14 +67,19 @@ class CartScreen(KioskScreen):
         for row in rows:
             box.add_widget(SplitRow(**row))
 
-    def change_quantity(self, line_id: str, delta: int) -> None:
-        """One more or one fewer of a line (zero removes it)."""
-        self.controllers.cart.change_quantity(line_id, delta)
+    def change_quantity(self, line_id: str, qty: int) -> None:
+        """A line's new quantity (zero removes it)."""
+        self.presenter.guarded(lambda: self.journey.cart.set_qty(line_id, qty))
+
+    def toggle_points(self) -> None:
+        """Pay with points, or not."""
+        cart = self.journey.cart
+        self.presenter.guarded(lambda: cart.toggle_points(not cart.state.use_points))
 
     def confirm(self) -> None:
         """Place the order."""
-        self.controllers.cart.confirm()
+        self.journey.checkout()
 
     def back(self) -> None:
         """Back to the menu."""
-        self.controllers.journey.back()
+        self.journey.back_to_menu()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens.base import KioskScreen
@@ -14,7 +14,7 @@ from kiosk.screens.widgets import FitLabel, KButton
 class DetailScreen(KioskScreen):
     """One dish being configured before it goes into the cart."""
 
-    name = StringProperty("")
+    title = StringProperty("")
     subname = StringProperty("")
     description = StringProperty("")
     facts = StringProperty("")
@@ -22,7 +22,10 @@ class DetailScreen(KioskScreen):
     option_groups = ListProperty([])
     quantity = NumericProperty(1)
     price = StringProperty("")
-    error = StringProperty("")
+    weighed = BooleanProperty(False)
+    busy = BooleanProperty(False)
+    grams = StringProperty("")
+    weight = StringProperty("")
 
     def on_option_groups(self, _instance: Any, groups: list[dict[str, Any]]) -> None:
         """A title and a row of choice buttons per option group (rebuilt per dish)."""
@@ -42,16 +45,21 @@ class DetailScreen(KioskScreen):
 
     def choose(self, group: str, choice: str) -> None:
         """Pick one choice of an option group."""
-        self.controllers.detail.choose(group, choice)
+        self.presenter.guarded(lambda: self.journey.detail.choose(group, choice))
 
     def change_quantity(self, delta: int) -> None:
         """One more or one fewer."""
-        self.controllers.detail.change_quantity(delta)
+        detail = self.journey.detail
+        self.presenter.guarded(lambda: detail.set_qty(detail.state.qty + delta))
+
+    def weigh(self) -> None:
+        """Read the settled weight of the plate on the scale."""
+        self.presenter.in_background(self.journey.detail.weigh, self.name)
 
     def add_to_cart(self) -> None:
         """Put the configured dish in the cart."""
-        self.controllers.detail.add_to_cart()
+        self.journey.add_dish()
 
     def back(self) -> None:
         """Back to the menu without adding."""
-        self.controllers.journey.back()
+        self.journey.back_to_menu()

@@ -18,8 +18,8 @@ class DoneScreen(KioskScreen):
 
     def to_feedback(self) -> None:
         """Go on to the optional feedback."""
-        self.controllers.journey.to_feedback()
+        self.journey.give_feedback()
 
     def finish(self) -> None:
         """Done; back to the attract screen."""
-        self.controllers.journey.finish()
+        self.journey.finish()

@@ -9,6 +9,7 @@ from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.widgets import KButton
 
+
 class FeedbackScreen(KioskScreen):
     """Rate 1-5 and tick quick tags; skipping is always fine."""
 
@@ -40,16 +41,16 @@ class FeedbackScreen(KioskScreen):
 
     def rate(self, score: int) -> None:
         """Choose a face."""
-        self.controllers.feedback.rate(score)
+        self.presenter.guarded(lambda: self.journey.done.rate(score))
 
     def toggle_tag(self, code: str) -> None:
         """Tick or untick a quick tag."""
-        self.controllers.feedback.toggle_tag(code)
+        self.presenter.guarded(lambda: self.journey.done.toggle_tag(code))
 
     def submit(self) -> None:
         """Send the feedback."""
-        self.controllers.feedback.submit()
+        self.journey.submit_feedback()
 
     def skip(self) -> None:
         """Leave without feedback."""
-        self.controllers.journey.finish()
+        self.journey.finish()

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import StringProperty
 
 from kiosk.screens.base import KioskScreen
 
 
 class IdentifyScreen(KioskScreen):
-    """Waits for a card tap or a QR code; shows the member's greeting once known."""
+    """Waits for a card tap or a QR code (the camera looks while this screen is up), or a guest."""
 
     prompt = StringProperty("")
-    greeting = StringProperty("")
-    details = StringProperty("")
-    offer = StringProperty("")
-    identified = BooleanProperty(False)
-    scanning = BooleanProperty(False)
-
-    def scan_qr(self) -> None:
-        """Turn the camera on for a member QR code."""
-        self.controllers.journey.scan_qr()
 
     def continue_as_guest(self) -> None:
         """Order without identifying."""
-        self.controllers.journey.continue_as_guest()
-
-    def to_menu(self) -> None:
-        """Leave the greeting for the menu."""
-        self.controllers.journey.to_menu()
+        self.journey.identify("guest")

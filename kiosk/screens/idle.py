@@ -27,4 +27,4 @@ class IdleScreen(KioskScreen):
 
     def start(self) -> None:
         """Begin the journey."""
-        self.controllers.journey.start()
+        self.journey.start()

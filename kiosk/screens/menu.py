@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.widgets import KButton
@@ -20,6 +20,8 @@ class MenuScreen(KioskScreen):
     dishes = ListProperty([])
     recommended = ListProperty([])
     weight = StringProperty("")
+    hidden = StringProperty("")
+    rate_previous = BooleanProperty(False)
     cart_summary = StringProperty("")
     empty_text = StringProperty("")
 
@@ -42,16 +44,24 @@ class MenuScreen(KioskScreen):
 
     def choose_category(self, code: str) -> None:
         """Show one category."""
-        self.controllers.menu.choose_category(code)
+        self.presenter.choose_category(code)
 
     def toggle_filter(self, code: str) -> None:
         """Turn a dietary filter on or off."""
-        self.controllers.menu.toggle_filter(code)
+        filters = self.journey.menu.state.filters
+        self.journey.set_filters(**{code: not getattr(filters, code)})
 
     def pick(self, kind: str, item_id: str) -> None:
         """A dish or set-meal card was touched."""
-        self.controllers.menu.pick(kind, item_id)
+        if kind == "set":
+            self.journey.open_set_meal(item_id)
+        else:
+            self.journey.open_dish(item_id)
 
     def open_cart(self) -> None:
         """Go to the cart."""
-        self.controllers.journey.open_cart()
+        self.journey.open_cart()
+
+    def rate_previous_meal(self) -> None:
+        """Rate the member's previous meal first."""
+        self.journey.rate_previous_meal()

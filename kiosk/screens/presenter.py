@@ -1,36 +1,341 @@
-"""Fills the screens from controller state; placeholder until the journey controller lands."""
+"""Fills the screens from controller state, always on Kivy's main thread.
+
+Controllers notify listeners on whatever thread changed them; each listener only marks
+its part dirty and pulls a ``Clock.create_trigger``, so a burst of changes (a filter that
+rebuilds the menu, a tick) costs one redraw on the next frame.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock, mainthread
+
+from kiosk.screens import present as p
+
+log = logging.getLogger(__name__)
+
+STEP_SCREENS = {"set_meal": "setmeal"}
+"""Journey step -> screen name, where they differ."""
+
+TICK_SECONDS = 1.0
+WEIGHT_SECONDS = 0.25
 
 
 class Presenter:
-    """Maps controller state to screen properties on the main thread."""
+    """Subscribes to the journey and its step controllers; renders dirty parts per frame."""
 
     def __init__(self, root: Any, controllers: Any, services: Any) -> None:
-        """Remember the root and the controllers."""
+        """``controllers`` is the JourneyController (or an object with ``.journey``)."""
         self.root = root
-        self.controllers = controllers
+        self.journey = getattr(controllers, "journey", controllers)
         self.services = services
+        self._dirty: set[str] = set()
+        self._render_trigger = Clock.create_trigger(self._render, -1)
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.category = ""
+        self.slot = ""
+
+    # ---- wiring ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Subscribe to the controllers."""
+        """Subscribe to every controller and start the clock ticks."""
+        j = self.journey
+        if j is None:
+            return
+        parts = {"frame": j, "menu": j.menu, "detail": j.detail, "setmeal": j.set_meal,
+                 "cart": j.cart, "done": j.done}
+        for name, observable in parts.items():
+            self._unsubscribe.append(observable.subscribe(self._marker(name)))
+        self._dirty.update(parts)
+        self._render_trigger()
+        self._ticks = [Clock.schedule_interval(self._tick, TICK_SECONDS),
+                       Clock.schedule_interval(self._weigh, WEIGHT_SECONDS)]
+        events = self._events()
+        if events is not None:
+            events.listeners.append(self.device_event)
+
+    def _events(self) -> Any:
+        # adapter: run_app gets the bootstrap Runtime (services + DeviceEvents) as "services"
+        return getattr(self.services, "events", None)
+
+    def stop(self) -> None:
+        """Unsubscribe and stop the ticks."""
+        events = self._events()
+        if events is not None and self.device_event in events.listeners:
+            events.listeners.remove(self.device_event)
+        for undo in self._unsubscribe:
+            undo()
+        for ev in getattr(self, "_ticks", []):
+            ev.cancel()
+
+    def _marker(self, part: str) -> Callable[[Any], None]:
+        def mark(_state: Any) -> None:
+            self._dirty.add(part)
+            self._render_trigger()  # thread-safe: the trigger runs on the next frame
+
+        return mark
+
+    @mainthread
+    def device_event(self, event: Any) -> None:
+        """A card tap or scanned code from a reader thread, handed over on the main thread."""
+        self.journey.on_device_event(event)
+
+    def _tick(self, _dt: float) -> None:
+        self.journey.tick()
+
+    def _weigh(self, _dt: float) -> None:
+        screen = self.root.manager.current
+        if screen in ("menu", "detail"):
+            self.root.screen(screen).weight = self._weight_text()
+
+    def _weight_text(self) -> str:
+        # adapter until ScaleService offers a non-blocking latest reading (asked in the report)
+        services = getattr(self.services, "services", self.services)
+        scale = getattr(getattr(services, "scale", None), "scale", None)
+        latest = getattr(scale, "latest", None)
+        if latest is None or latest.net_g <= 0:
+            return ""
+        return p.tr("Scale: {grams} g", self.lang, grams=latest.net_g) + \
+            ("" if latest.stable else " …")
+
+    # ---- diner actions the root and screens forward ----------------------------------------
+
+    @property
+    def lang(self) -> str:
+        """The journey's language."""
+        return str(self.journey.state.lang)
 
     def set_language(self, lang: str) -> None:
-        """Switch the language."""
-        App.get_running_app().lang = lang
+        """中文 / English."""
+        self.journey.set_language(lang)
 
     def toggle_large_text(self) -> None:
-        """Flip large text."""
-        theme = App.get_running_app().theme
-        theme.large_text = not theme.large_text
+        """Large text on / off."""
+        self.journey.set_large_text(not self.journey.state.large_text)
 
     def start_over(self) -> None:
-        """Back to idle."""
-        self.root.show("idle")
+        """Forget the diner."""
+        self.journey.reset()
 
     def touched(self) -> None:
-        """Activity."""
+        """Keep the session alive."""
+        if self.journey is not None:
+            self.journey.touched()
+
+    def choose_category(self, code: str) -> None:
+        """Show another category tab (screen state only)."""
+        self.category = code
+        self._dirty.add("menu")
+        self._render_trigger()
+
+    def choose_slot(self, code: str) -> None:
+        """Show another slot of the set-meal builder (screen state only)."""
+        self.slot = code
+        self._dirty.add("setmeal")
+        self._render_trigger()
+
+    def guarded(self, action: Callable[[], Any]) -> Any:
+        """Run a step-controller action; a refusal becomes the journey's friendly message."""
+        # adapter: the journey's guard is private; asked for public wrappers in the report
+        return self.journey._guard(action)
+
+    def in_background(self, action: Callable[[], Any], busy_screen: str) -> None:
+        """Run a slow action (waiting for the scale) off the main thread.
+
+        The screen's ``busy`` flag disables its buttons meanwhile; the controller's state
+        changes reach the screens through the render trigger, and ``busy`` is cleared with
+        ``@mainthread``.
+        """
+        screen = self.root.screen(busy_screen)
+        if screen.busy:
+            return
+        screen.busy = True
+
+        def work() -> None:
+            try:
+                self.guarded(action)
+            finally:
+                self._not_busy(busy_screen)
+
+        threading.Thread(target=work, name=f"kiosk-{busy_screen}", daemon=True).start()
+
+    @mainthread
+    def _not_busy(self, screen: str) -> None:
+        self.root.screen(screen).busy = False
+
+    # ---- rendering ---------------------------------------------------------------------------
+
+    def _render(self, _dt: float = 0.0) -> None:
+        dirty, self._dirty = self._dirty, set()
+        if "frame" in dirty:
+            dirty.update(("menu", "detail", "setmeal", "cart", "done"))  # language may change
+        for part in ("frame", "menu", "detail", "setmeal", "cart", "done"):
+            if part in dirty:
+                try:
+                    getattr(self, f"_render_{part}")()
+                except Exception:  # a drawing bug must never show a traceback to the diner
+                    log.exception("rendering %s failed", part)
+
+    def render_now(self) -> None:
+        """Render everything at once (tests and benchmarks)."""
+        self._dirty.update(("frame", "menu", "detail", "setmeal", "cart", "done"))
+        self._render()
+
+    def _render_frame(self) -> None:
+        st = self.journey.state
+        app = App.get_running_app()
+        lang = st.lang
+        if app.lang != lang:
+            app.lang = lang
+        app.theme.large_text = st.large_text
+        app.offline = st.offline
+        root = self.root
+        root.canteen_name = st.canteen_name.in_lang(lang)
+        root.offline_text = p.tr("Offline: you can still order; orders are sent when the "
+                                 "network is back.", lang) if st.offline else ""
+        name = STEP_SCREENS.get(str(st.step), str(st.step))
+        if name != root.manager.current and name == "menu":
+            self.category = ""
+        root.show(name)
+        events = self._events()
+        if events is not None:
+            events.scan_with_camera(name == "identify")  # the camera looks only when asked
+        message = p.both(st.message, lang)
+        if name == "done":
+            message = ""  # the done screen shows the printer's message itself
+        if message != root.toast_text:
+            if message:
+                root.toast(message)
+            else:
+                root.toast_text = ""
+        idle = root.screen("idle")
+        idle.canteen_name = st.canteen_name.in_lang(lang)
+        idle.period = p.period_line(st.period, lang)
+        idle.promotions = "\n".join(t.in_lang(lang) for t in st.promotions)
+        root.screen("identify").prompt = p.tr(
+            "Show your member QR code to the camera, tap your card, or order as a guest", lang)
+        menu = root.screen("menu")
+        menu.member_line = p.member_line(st.member, lang) if st.member else \
+            (p.tr("Ordering as a guest", lang) if st.guest else "")
+        menu.rate_previous = bool(st.member and st.member.ask_feedback_for)
+
+    def _render_menu(self) -> None:
+        st = self.journey.menu.state
+        lang = self.lang
+        screen = self.root.screen("menu")
+        codes = [c.code for c in st.categories]
+        if st.set_meals:
+            codes.append(p.SET_MEALS)
+        if self.category not in codes:
+            self.category = codes[0] if codes else ""
+        screen.categories = [{"code": c, "text": p.category_label(c, lang),
+                              "selected": c == self.category} for c in codes]
+        f = st.filters
+        screen.filters = [
+            {"code": "halal", "text": p.tr("Halal", lang), "selected": f.halal},
+            {"code": "vegetarian", "text": p.tr("Vegetarian", lang), "selected": f.vegetarian},
+            {"code": "no_spice", "text": p.tr("No spice", lang), "selected": f.no_spice},
+        ]
+        if self.category == p.SET_MEALS:
+            screen.dishes = [p.set_meal_row(s, lang, screen.pick) for s in st.set_meals]
+        else:
+            cat = next((c for c in st.categories if c.code == self.category), None)
+            screen.dishes = [p.dish_row(d, lang, screen.pick) for d in (cat.dishes if cat else ())]
+        screen.recommended = [p.dish_row(d, lang, screen.pick) for d in st.recommended]
+        screen.empty_text = p.tr("Nothing matches your filters.", lang) if st.period else \
+            p.tr("No meal is being served right now.", lang)
+        screen.hidden = p.tr("{count} dishes hidden by your filters", lang,
+                             count=st.hidden_count) if st.hidden_count else ""
+        self._render_cart_summary()
+
+    def _render_cart_summary(self) -> None:
+        session = self.journey.session
+        count = sum(1 for _ in session.cart.lines)
+        self.root.screen("menu").cart_summary = p.tr("{count} in cart", self.lang, count=count) \
+            if count else p.tr("Your cart is empty", self.lang)
+
+    def _render_detail(self) -> None:
+        st = self.journey.detail.state
+        lang = self.lang
+        screen = self.root.screen("detail")
+        if st.dish is None:
+            return
+        card = st.dish
+        screen.title = card.name.in_lang(lang)
+        screen.subname = p.other(card.name, lang)
+        screen.description = card.description.in_lang(lang)
+        screen.facts, screen.allergens = p.dish_facts(card, lang)
+        screen.option_groups = p.option_groups(st.options, lang)
+        screen.quantity = st.qty
+        screen.weighed = card.per_100g
+        screen.grams = p.tr("{grams} g on the scale", lang, grams=st.grams) if st.grams else ""
+        screen.price = st.line_total_text or (card.price_text + p.tr(" /100 g", lang))
+
+    def _render_setmeal(self) -> None:
+        st = self.journey.set_meal.state
+        lang = self.lang
+        screen = self.root.screen("setmeal")
+        if st.name is None:
+            return
+        screen.title = st.name.in_lang(lang)
+        screen.price = st.price_text
+        codes = [s.code for s in st.slots]
+        open_slot = next((s.code for s in st.slots if len(s.picked) < s.count), codes[-1])
+        if self.slot not in codes or self._slot_full(st, self.slot):
+            self.slot = open_slot
+        screen.slots = [{"code": s.code, "text": f"{p.slot_label(s.name, lang)} "
+                                                 f"{len(s.picked)}/{s.count}",
+                         "selected": s.code == self.slot} for s in st.slots]
+        slot = next(s for s in st.slots if s.code == self.slot)
+        screen.current_slot = slot.code
+        screen.last_pick = slot.picked[-1] if slot.picked else ""
+        names = {c.dish_id: c.name.in_lang(lang) for s in st.slots for c in s.candidates}
+        picked = [names.get(d, d) for s in st.slots for d in s.picked]
+        screen.chosen = p.tr("Chosen: {names}", lang, names=p.join(picked, lang)) if picked else \
+            p.tr("Pick one dish for each place", lang)
+        screen.candidates = [p.dish_row(c, lang, screen.pick) for c in slot.candidates]
+        screen.complete = st.complete
+
+    @staticmethod
+    def _slot_full(st: Any, code: str) -> bool:
+        slot = next((s for s in st.slots if s.code == code), None)
+        return slot is not None and len(slot.picked) >= slot.count and not st.complete
+
+    def _render_cart(self) -> None:
+        st = self.journey.cart.state
+        lang = self.lang
+        screen = self.root.screen("cart")
+        screen.lines = p.cart_rows(st.lines, lang)
+        screen.split = p.split_rows(st, lang)
+        screen.total = st.total_text
+        screen.note = p.cart_note(st, self.journey.state.guest, lang)
+        screen.error = p.both(st.error, lang)
+        screen.can_confirm = st.can_checkout and bool(st.lines)
+        screen.is_member = self.journey.state.member is not None
+        screen.use_points = st.use_points
+        self._render_cart_summary()
+
+    def _render_done(self) -> None:
+        st = self.journey.done.state
+        lang = self.lang
+        done = self.root.screen("done")
+        done.order_no = st.order_no
+        done.ready = p.tr("Ready at about {time} (in {minutes} min)", lang,
+                          time=st.ready.local_text, minutes=st.ready.minutes) if st.ready else ""
+        done.pay_note = "" if st.paid else p.tr("Please pay {amount} at the counter", lang,
+                                                amount=st.counter_due_text)
+        done.receipt_ok = st.printer_message is None
+        done.receipt = p.both(st.printer_message, lang) if st.printer_message else \
+            p.tr("Your receipt is printing. Please take it.", lang)
+        fb = self.root.screen("feedback")
+        fb.faces = [{"score": s, "text": p.FACES[s](lang), "selected": s == st.rating}
+                    for s in self.journey.done.faces]
+        fb.tags = [{"code": c, "text": t.in_lang(lang), "selected": c in st.tags}
+                   for c, t in self.journey.done.tag_choices]
+        fb.rating = st.rating or 0
+        fb.thanks = p.tr("Thank you for your feedback!", lang) if st.feedback_sent else ""

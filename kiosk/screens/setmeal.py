@@ -7,34 +7,46 @@ from typing import Any
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.widgets import KButton
 
 
 class SetMealScreen(KioskScreen):
     """Build-your-own set meal: slot progress, candidate dishes, what was chosen."""
 
-    name = StringProperty("")
+    title = StringProperty("")
     price = StringProperty("")
-    progress = StringProperty("")
     chosen = StringProperty("")
     candidates = ListProperty([])
     complete = BooleanProperty(False)
-    error = StringProperty("")
+    slots = ListProperty([])
+    current_slot = StringProperty("")
+    last_pick = StringProperty("")
+
+    def on_slots(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
+        """One tab per slot, showing how many are picked."""
+        box = self.ids.slot_row
+        box.clear_widgets()
+        for row in rows:
+            button = KButton(text=row["text"], selected=row["selected"])
+            button.code = row["code"]
+            button.bind(on_release=lambda b: self.presenter.choose_slot(b.code))
+            box.add_widget(button)
 
     def pick(self, _kind: str, dish_id: str) -> None:
-        """Add a dish to the slot it belongs to."""
-        self.controllers.setmeal.pick(dish_id)
+        """Add a dish to the slot being filled."""
+        slot = self.current_slot
+        self.presenter.guarded(lambda: self.journey.set_meal.pick(slot, dish_id))
 
     def undo(self) -> None:
-        """Remove the last dish chosen."""
-        self.controllers.setmeal.undo()
+        """Take the last dish of this slot out again."""
+        slot, dish_id = self.current_slot, self.last_pick
+        if dish_id:
+            self.presenter.guarded(lambda: self.journey.set_meal.unpick(slot, dish_id))
 
     def add_to_cart(self) -> None:
         """Put the finished set meal in the cart."""
-        self.controllers.setmeal.add_to_cart()
+        self.journey.add_set_meal()
 
     def back(self) -> None:
         """Back to the menu."""
-        self.controllers.journey.back()
-
-    def on_candidates(self, _instance: Any, _rows: list[dict[str, Any]]) -> None:
-        """Nothing: the RecycleView reads the rows (kept for symmetry with the menu)."""
+        self.journey.back_to_menu()

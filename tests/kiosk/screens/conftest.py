@@ -1,0 +1,88 @@
+"""One real Kivy window for all screen tests: a seeded kiosk with card reader, scale, printer sims."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+# before Kivy is imported: no argv parsing, config and the extracted font under .cache/
+os.environ["KIVY_NO_ARGS"] = "1"
+os.environ.setdefault("KIVY_HOME", str(ROOT / ".cache" / "kivy-test"))
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+
+import pytest  # noqa: E402
+
+from hardware.sim.card import CardReaderSimulator  # noqa: E402
+from hardware.sim.printer import PrinterSimulator  # noqa: E402
+from hardware.sim.scale import ScaleSimulator  # noqa: E402
+from tests.kiosk.controllers.conftest import Kiosk, make_kiosk  # noqa: E402
+from tests.kiosk.screens.driver import Driver  # noqa: E402
+
+pytestmark = pytest.mark.screen
+CARD_GOLD = "0012345678"
+
+
+@pytest.fixture(scope="session")
+def sims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """Hardware simulators on pseudo-terminals."""
+    base = tmp_path_factory.mktemp("sims")
+    devices = {
+        "card": CardReaderSimulator(base / "card", protocol="line"),
+        "scale": ScaleSimulator(base / "scale"),
+        "printer": PrinterSimulator(base / "printer"),
+    }
+    for sim in devices.values():
+        sim.start()
+    yield devices
+    for sim in devices.values():
+        sim.stop()
+
+
+@pytest.fixture(scope="session")
+def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, object]) -> Iterator[Kiosk]:
+    """A seeded device store, services and the journey controller, hardware running."""
+    base = tmp_path_factory.mktemp("kiosk")
+    k = make_kiosk(
+        base,
+        hardware={
+            "devices": {
+                "card": {"type": "card_line", "port": str(sims["card"].path),
+                         "debounce_s": 0.5},
+                "scale": {"type": "scale_continuous", "port": str(sims["scale"].path),
+                          "stable_window_s": 0.2},
+                "receipt": {"type": "escpos_serial", "port": str(sims["printer"].path)},
+            },
+            "receipt": {"main": "receipt", "queue_path": str(base / "print.db")},
+        },
+        roles={"card_reader": "card", "scale": "scale"},
+    )
+    k.runtime.start()
+    yield k
+    k.runtime.stop()
+
+
+@pytest.fixture(scope="session")
+def ui(kiosk: Kiosk, sims: dict[str, object]) -> Iterator[Driver]:
+    """The kiosk window (1280x800, windowed), reused by every test of the session."""
+    from kiosk.app import KioskApp, configure_window
+
+    configure_window(windowed=True, size=(1280, 800))
+    app = KioskApp(kiosk.runtime, kiosk.journey)
+    app._run_prepare()  # builds the root and opens the window without blocking in run()
+    driver = Driver(app, kiosk, sims)
+    driver.settle()
+    yield driver
+    app.root.presenter.stop()
+    app.stop()
+
+
+@pytest.fixture
+def fresh(ui: Driver) -> Driver:
+    """The window back at the attract screen, in Chinese, normal text."""
+    ui.journey.reset()
+    ui.kiosk.net.value = True
+    ui.journey.tick()
+    ui.settle()
+    return ui
