@@ -25,7 +25,6 @@ from hub.models.members import Member
 from hub.models.sites import Site
 from hub.settings import Settings
 
-
 NOW = utcnow()
 
 
@@ -39,13 +38,34 @@ def main(n: int) -> None:
     with Session(engine) as s:
         s.add(Site(code="hq", name_zh="总部", name_en="HQ"))
         s.commit()
-        s.execute(sa.insert(Member.__table__), [  # type: ignore[attr-defined]
-            {"member_no": f"M{i:07d}", "name": "张小明", "dietary_preferences": [], "allergens": [],
-             "active": True, "created_at": NOW} for i in range(1, n + 1)])
-        s.execute(sa.insert(MemberCard.__table__), [  # type: ignore[attr-defined]
-            {"member_id": i, "card_hash": cipher.lookup_hash(f"card:{i:010d}"),
-             "card_encrypted": cipher.encrypt(f"{i:010d}"), "last4": f"{i:010d}"[-4:],
-             "status": "active", "created_at": NOW} for i in range(1, n + 1, 2)])
+        s.execute(
+            sa.insert(Member.__table__),
+            [  # type: ignore[attr-defined]
+                {
+                    "member_no": f"M{i:07d}",
+                    "name": "张小明",
+                    "dietary_preferences": [],
+                    "allergens": [],
+                    "active": True,
+                    "created_at": NOW,
+                }
+                for i in range(1, n + 1)
+            ],
+        )
+        s.execute(
+            sa.insert(MemberCard.__table__),
+            [  # type: ignore[attr-defined]
+                {
+                    "member_id": i,
+                    "card_hash": cipher.lookup_hash(f"card:{i:010d}"),
+                    "card_encrypted": cipher.encrypt(f"{i:010d}"),
+                    "last4": f"{i:010d}"[-4:],
+                    "status": "active",
+                    "created_at": NOW,
+                }
+                for i in range(1, n + 1, 2)
+            ],
+        )
         s.commit()
         parts, t0, v, size, gz = 0, time.perf_counter(), 0, 0, 0
         while True:
@@ -53,7 +73,12 @@ def main(n: int) -> None:
             if delta is None:
                 break
             raw = delta.model_dump_json().encode()
-            size, gz, parts, v = size + len(raw), gz + len(gzip.compress(raw)), parts + 1, delta.to_version
+            size, gz, parts, v = (
+                size + len(raw),
+                gz + len(gzip.compress(raw)),
+                parts + 1,
+                delta.to_version,
+            )
         full_s = time.perf_counter() - t0
         s.execute(sa.text("UPDATE member_card SET status='blocked' WHERE id = 1"))
         s.commit()
@@ -66,9 +91,13 @@ def main(n: int) -> None:
         assert build_member_delta(s, cipher=cipher, site_id=1, from_version=step.to_version) is None
         idle_s = time.perf_counter() - t0
     print(f"members {n:,}, identifiers {n + n // 2:,}")
-    print(f"full snapshot : {parts} parts, {size / 1e6:.1f} MB JSON, {gz / 1e6:.2f} MB gzip, "
-          f"{full_s:.1f} s (first build, includes publishing every entry)")
-    print(f"one card block: {len(raw):,} B JSON, {len(gzip.compress(raw)):,} B gzip, {delta_s:.1f} s")
+    print(
+        f"full snapshot : {parts} parts, {size / 1e6:.1f} MB JSON, {gz / 1e6:.2f} MB gzip, "
+        f"{full_s:.1f} s (first build, includes publishing every entry)"
+    )
+    print(
+        f"one card block: {len(raw):,} B JSON, {len(gzip.compress(raw)):,} B gzip, {delta_s:.1f} s"
+    )
     print(f"nothing new   : {idle_s:.1f} s (refresh diff only)")
 
 

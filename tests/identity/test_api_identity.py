@@ -1,4 +1,4 @@
-"""Member codes, cards, search and member-cache deltas through the real API (SQLite and PostgreSQL)."""
+"""Member codes, cards, search and member-cache deltas through the real API (SQLite, PG)."""
 
 from __future__ import annotations
 

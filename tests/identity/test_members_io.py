@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
@@ -25,7 +26,7 @@ GOOD = (
 )
 
 
-def upload(client: TestClient, auth: Auth, name: str, content: bytes) -> dict[str, object]:
+def upload(client: TestClient, auth: Auth, name: str, content: bytes) -> dict[str, Any]:
     r = client.post(
         "/api/v1/member-import", files={"file": (name, content)}, headers=auth(Role.ADMIN)
     )

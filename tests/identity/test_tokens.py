@@ -90,8 +90,18 @@ def test_unknown_key_refused_and_rotation_by_key_id() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "CM1", "CM1.a.b.c", "XX1.e30.AAAA", "CM1.!!!.AAAA", "CM1.e30." + "A" * 86,
-     "CM1.bm90IGpzb24." + "A" * 86, "CM1.W10." + "A" * 86, "CM1." + "A" * 500, 12345],
+    [
+        "",
+        "CM1",
+        "CM1.a.b.c",
+        "XX1.e30.AAAA",
+        "CM1.!!!.AAAA",
+        "CM1.e30." + "A" * 86,
+        "CM1.bm90IGpzb24." + "A" * 86,
+        "CM1.W10." + "A" * 86,
+        "CM1." + "A" * 500,
+        12345,
+    ],
 )
 def test_malformed_codes_refused(bad: object) -> None:
     with pytest.raises(TokenMalformed):
@@ -100,8 +110,14 @@ def test_malformed_codes_refused(bad: object) -> None:
 
 def test_coupon_token_is_not_a_member_token_and_expires() -> None:
     until = T0 + timedelta(days=7)
-    token = sign_coupon_token(coupon_id="42", template_code="WELCOME5", member_id="M0001",
-                              expires_at=until, key_id="k1", private_key=KEY)
+    token = sign_coupon_token(
+        coupon_id="42",
+        template_code="WELCOME5",
+        member_id="M0001",
+        expires_at=until,
+        key_id="k1",
+        private_key=KEY,
+    )
     assert token.startswith("CC1.")
     claim = verify_coupon_token(token, KEYS, T0)
     assert claim == CouponClaim("42", "WELCOME5", "M0001", until.replace(microsecond=0), "k1")
