@@ -31,7 +31,7 @@ T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 
 
 @pytest.fixture
-def engine(hub_settings: Settings) -> Iterator[Engine]:
+def engine(hub_settings: Settings) -> Iterator[Engine]:  # noqa: F811  (the hub fixture)
     """A migrated database on the parametrised backend."""
     eng = make_engine(hub_settings)
     upgrade_to_head(eng, schema=hub_settings.db_schema)
@@ -79,11 +79,12 @@ def assert_invariant(session: Session, member_id: int) -> None:
     """Every cached balance equals the sum of its entries; lot balances equal their lots."""
     cached = balances(session, member_id)
     for kind in AccountKind:
-        assert cached[kind.value] == sum_of_entries(session, member_id=member_id, account=kind), kind
-    for kind, name in ((LotKind.SUBSIDY, "subsidy"), (LotKind.POINTS, "points")):
+        summed = sum_of_entries(session, member_id=member_id, account=kind)
+        assert cached[kind.value] == summed, kind
+    for lot_kind, name in ((LotKind.SUBSIDY, "subsidy"), (LotKind.POINTS, "points")):
         left = session.exec(
             select(sa.func.coalesce(sa.func.sum(LedgerLot.remaining), 0)).where(
-                LedgerLot.member_id == member_id, LedgerLot.kind == kind
+                LedgerLot.member_id == member_id, LedgerLot.kind == lot_kind
             )
         ).one()
         assert cached[name] == int(left), name

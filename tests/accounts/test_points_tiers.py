@@ -13,7 +13,6 @@ from hub.models.account_rules import TierChange, TierCreate
 from protocol.payloads.order import Payment
 from tests.accounts.conftest import T0, add_member, assert_invariant, balances, count_rows
 
-
 T5 = T0 + timedelta(hours=5)
 
 
@@ -37,7 +36,7 @@ def _eat(session: Session, member: int, n: int, cents: int, hours: float,
          method: str = "counter") -> reconcile.PostingResult:
     result = reconcile.post_order_payments(
         session, order_id=_order(n), member_id=member,
-        payments=[Payment(method=method, amount_cents=cents)],  # type: ignore[arg-type]
+        payments=[Payment(method=method, amount_cents=cents)],
         offline=False, placed_at=T0 + timedelta(hours=hours), total_cents=cents,
     )
     session.commit()

@@ -1,4 +1,4 @@
-"""Offline reconciliation: idempotent on order id, within-limit debt, overdraft flagged, no commit."""
+"""Offline reconciliation: idempotent per order, debt within the limit, overdrafts flagged."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -80,7 +81,7 @@ def test_refund_gives_back_bonus_first_then_paid_and_not_twice(session: Session)
     stored_value.refund_order(session, order_id=ORDER_A, reason="rest", actor="mgr", at=T0)
     assert balances(session, m)["paid"] == 10_000
     entries = count_rows(session, "ledger_entry")
-    with pytest.raises(ConflictError, match="only ￥0.00 left to refund"):
+    with pytest.raises(ConflictError, match=re.escape("only ￥0.00 left to refund")):
         stored_value.refund_order(session, order_id=ORDER_A, reason="again", actor="mgr", at=T0)
     with pytest.raises(NotFoundError):
         stored_value.refund_order(session, order_id=ORDER_B, reason="x", actor="mgr", at=T0)
@@ -95,7 +96,7 @@ def test_adjustment_needs_reason_and_cannot_go_negative(session: Session) -> Non
     with pytest.raises(InvalidInputError, match="reason"):
         stored_value.adjust(session, member_id=m, account_kind=AccountKind.PAID, amount=-100,
                             reason="  ", actor="mgr", at=T0)
-    with pytest.raises(InsufficientBalanceError, match="￥10.00 available"):
+    with pytest.raises(InsufficientBalanceError, match=re.escape("￥10.00 available")):
         stored_value.adjust(session, member_id=m, account_kind=AccountKind.PAID, amount=-1_001,
                             reason="typo", actor="mgr", at=T0)
     with pytest.raises(InvalidInputError):
@@ -142,7 +143,7 @@ def test_offline_limit_cannot_drop_below_debt(session: Session) -> None:
     )
     session.commit()
     assert balances(session, m)["paid"] == -3_000
-    with pytest.raises(ConflictError, match="owes ￥30.00"):
+    with pytest.raises(ConflictError, match=re.escape("owes ￥30.00")):
         stored_value.set_offline_limit(session, member_id=m, limit_cents=2_000, actor="mgr", at=T0)
     acc = stored_value.set_offline_limit(session, member_id=m, limit_cents=3_000, actor="m", at=T0)
     assert acc.offline_limit_cents == 3_000
