@@ -14,6 +14,7 @@ from edge_agent.downlinks import DownlinkApplier
 from edge_agent.errors import DownlinkRefused
 from edge_agent.outbox import Outbox, write_txn
 from edge_agent.session import MqttSession, SessionSettings
+from edge_agent.store import write_agent_link
 from protocol.codec import encode, parse
 from protocol.envelope import make_envelope
 from protocol.errors import ProtocolError
@@ -26,6 +27,7 @@ from protocol.topics import device_downlink_filters, parse_topic
 log = logging.getLogger(__name__)
 
 APP_VERSION = "canteen-edge 0.1.0"
+LINK_REFRESH_MAX_S = 5.0  # the kiosk calls the link stale after its stale_after_s
 ACK_KIND = spec_for("event.ack").kind
 
 
@@ -40,6 +42,7 @@ class Agent:
         self._started_at = time.monotonic()
         self._next_heartbeat = 0.0
         self._heartbeat_interval = config.heartbeat_interval_s
+        self._next_link_refresh = 0.0
         self.published = 0
 
     # ---- lifecycle ---------------------------------------------------------
@@ -103,10 +106,12 @@ class Agent:
             settings, on_message=self._on_message, on_connected=self._on_connected
         )
         self._apply_device_config()
+        self._write_link(False)  # running, not connected yet
         try:
             while not self._stop.is_set():
                 try:
                     self.session.step(0.02)
+                    self._maybe_refresh_link()
                     if self.session.connected:
                         self._pump()
                         self._maybe_heartbeat()
@@ -120,6 +125,10 @@ class Agent:
                 site=cfg.site_id, device=cfg.device_id,
             )
             self.session.close((offline.topic(), encode(offline)))
+            try:
+                self._write_link(False)
+            except Exception:
+                log.exception("could not record the link as down at stop")
             conn.close()
 
     # ---- outbox ------------------------------------------------------------
@@ -146,7 +155,20 @@ class Agent:
         self.outbox.mark_sent(sent)
         self.published += len(sent)
 
+    # ---- link status for the kiosk (device store meta) ---------------------
+
+    def _write_link(self, connected: bool | None) -> None:
+        """Tell the kiosk (store meta) whether the broker link is up; None only refreshes."""
+        write_agent_link(self.outbox.conn, connected=connected, now=time.time())
+        self._next_link_refresh = time.monotonic() + min(self._heartbeat_interval,
+                                                          LINK_REFRESH_MAX_S)
+
+    def _maybe_refresh_link(self) -> None:
+        if time.monotonic() >= self._next_link_refresh:
+            self._write_link(None)
+
     def _on_connected(self, up: bool) -> None:
+        self._write_link(up)
         if not up:
             return
         cfg = self.config

@@ -83,7 +83,8 @@ SCHEMA = (
         balance_cents       INTEGER NOT NULL,
         subsidy_cents       INTEGER NOT NULL,
         points              INTEGER NOT NULL,
-        offline_limit_cents INTEGER NOT NULL
+        offline_limit_cents INTEGER NOT NULL,
+        profile             TEXT NOT NULL DEFAULT '{}'
     )""",
     "CREATE INDEX IF NOT EXISTS members_by_id ON members (member_id)",
     """CREATE TABLE IF NOT EXISTS counters (
@@ -115,6 +116,7 @@ def connect(path: Path | str, *, synchronous: Synchronous = "FULL") -> sqlite3.C
         try:
             for stmt in SCHEMA:
                 conn.execute(stmt)
+            _add_missing_columns(conn)
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -126,6 +128,17 @@ def connect(path: Path | str, *, synchronous: Synchronous = "FULL") -> sqlite3.C
     except sqlite3.Error as err:
         raise StoreError(f"cannot open device store {path}: {err}") from err
     return conn
+
+
+# Columns added after a table first shipped: CREATE TABLE IF NOT EXISTS does not add them.
+ADDED_COLUMNS = (("members", "profile", "TEXT NOT NULL DEFAULT '{}'"),)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, decl in ADDED_COLUMNS:
+        have = {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
 
 def bump_counter(conn: sqlite3.Connection, name: str, by: int = 1) -> None:

@@ -19,6 +19,9 @@ from protocol.topics import parse_topic
 
 log = logging.getLogger(__name__)
 
+# CachedMember fields kept as one JSON column (bonus, dietary profile, lost-card tombstone).
+PROFILE_FIELDS = {"bonus_cents", "preferences", "allergens", "blocked"}
+
 Outcome = str  # "applied" or "unchanged"
 
 # Downlink kind (topic) -> the one payload type allowed on it.
@@ -139,11 +142,12 @@ class DownlinkApplier:
             )
             self.conn.executemany(
                 "INSERT OR REPLACE INTO members (identifier_hash, member_id, display_name, tier,"
-                " balance_cents, subsidy_cents, points, offline_limit_cents)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " balance_cents, subsidy_cents, points, offline_limit_cents, profile)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (m.identifier_hash, m.member_id, m.display_name, m.tier, m.balance_cents,
-                     m.subsidy_cents, m.points, m.offline_limit_cents)
+                     m.subsidy_cents, m.points, m.offline_limit_cents,
+                     m.model_dump_json(include=PROFILE_FIELDS))
                     for m in delta.upserts
                 ],
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -37,6 +38,35 @@ Clock = Callable[[], datetime]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# Meta keys the agent keeps current: broker link up ("1") or down ("0"), when that last
+# changed, and when the agent last confirmed it (unix seconds; stale means no agent).
+AGENT_CONNECTED = "agent.connected"
+AGENT_CHANGED_AT = "agent.changed_at"
+AGENT_ALIVE_AT = "agent.alive_at"
+
+
+@dataclass(frozen=True)
+class AgentLink:
+    """The agent's last word on its broker connection (see ``write_agent_link``)."""
+
+    connected: bool
+    changed_at: float
+    alive_at: float
+
+
+def write_agent_link(conn: sqlite3.Connection, *, connected: bool | None, now: float) -> None:
+    """Record the link state (``connected`` None: only refresh alive_at), one small transaction."""
+    with write_txn(conn):
+        rows = [(AGENT_ALIVE_AT, repr(now))]
+        if connected is not None:
+            rows += [(AGENT_CONNECTED, "1" if connected else "0"), (AGENT_CHANGED_AT, repr(now))]
+        conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            rows,
+        )
 
 
 @dataclass(frozen=True)
@@ -244,7 +274,7 @@ class DeviceStore:
         """The cached member for an identifier hash (sha256 hex), or None."""
         row = self.conn.execute(
             "SELECT identifier_hash, member_id, display_name, tier, balance_cents, subsidy_cents,"
-            " points, offline_limit_cents FROM members WHERE identifier_hash = ?",
+            " points, offline_limit_cents, profile FROM members WHERE identifier_hash = ?",
             (identifier_hash,),
         ).fetchone()
         if row is None:
@@ -253,7 +283,39 @@ class DeviceStore:
             "identifier_hash", "member_id", "display_name", "tier", "balance_cents",
             "subsidy_cents", "points", "offline_limit_cents",
         )
-        return CachedMember.model_validate(dict(zip(keys, row, strict=True)))
+        fields: dict[str, Any] = dict(zip(keys, row[:-1], strict=True))
+        profile = json.loads(row[-1] or "{}")
+        if isinstance(profile, dict):
+            fields.update(profile)
+        return CachedMember.model_validate(fields)
+
+    def coupon_redeemed_here(self, coupon_id: str) -> str | None:
+        """The order number that already paid with this coupon on this device, or None."""
+        row = self.conn.execute(
+            "SELECT o.order_no FROM orders o, json_each(o.payload, '$.payments') p"
+            " WHERE json_extract(p.value, '$.method') = 'coupon'"
+            " AND json_extract(p.value, '$.reference') = ? LIMIT 1",
+            (coupon_id,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def agent_link(self) -> AgentLink | None:
+        """What the agent last wrote about its broker connection, or None (no agent yet)."""
+        meta = dict(self.conn.execute(
+            "SELECT key, value FROM meta WHERE key IN (?, ?, ?)",
+            (AGENT_CONNECTED, AGENT_CHANGED_AT, AGENT_ALIVE_AT),
+        ).fetchall())
+        if AGENT_CONNECTED not in meta or AGENT_ALIVE_AT not in meta:
+            return None
+        try:
+            return AgentLink(
+                connected=meta[AGENT_CONNECTED] == "1",
+                changed_at=float(meta.get(AGENT_CHANGED_AT, meta[AGENT_ALIVE_AT])),
+                alive_at=float(meta[AGENT_ALIVE_AT]),
+            )
+        except ValueError:
+            log.warning("unreadable agent link status in the store: %r", meta)
+            return None
 
     def device_config(self) -> DeviceConfig | None:
         """The last good device config pushed by the hub, or None."""
