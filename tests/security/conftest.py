@@ -22,7 +22,15 @@ from hub.fleet import (
 )
 from hub.migrate import upgrade_to_head
 from hub.models import Device, DeviceKind, Site
-from tests.hub.conftest import make_settings
+from tests.hub.conftest import (  # noqa: F401  (hub API fixtures, reused here)
+    auth,
+    client,
+    db_session,
+    hub_app,
+    hub_settings,
+    make_settings,
+    token_for,
+)
 
 SITE = "site-1"
 OTHER_SITE = "site-2"
@@ -77,11 +85,12 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
     broker = PrivateBroker(tmp_path / "broker", extra_config=broker_config(files_dir))
     f = Fleet(engine, files_dir, broker)
     with Session(engine) as s:
-        sites = {}
+        sites: dict[str, int] = {}
         for code in (SITE, OTHER_SITE):
             site = Site(code=code, name_zh=code, name_en=code)
             s.add(site)
             s.flush()
+            assert site.id is not None
             sites[code] = site.id
         for code, (site_code, kind) in DEVICES.items():
             device = Device(code=code, kind=kind, site_id=sites[site_code])

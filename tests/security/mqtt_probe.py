@@ -79,6 +79,7 @@ class Probe:
     def subscribe(self, topic: str, timeout: float = 5.0) -> list[ReasonCode]:
         """Subscribe at QoS 1 and return the SUBACK reason codes."""
         _, mid = self.client.subscribe(topic, qos=1)
+        assert mid is not None
         _wait(lambda: mid in self.subacks, timeout, f"SUBACK for {topic}")
         return self.subacks[mid]
 
