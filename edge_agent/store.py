@@ -301,7 +301,7 @@ class DeviceStore:
 
     def agent_link(self) -> AgentLink | None:
         """What the agent last wrote about its broker connection, or None (no agent yet)."""
-        meta = dict(self.conn.execute(
+        meta: dict[str, str] = dict(self.conn.execute(
             "SELECT key, value FROM meta WHERE key IN (?, ?, ?)",
             (AGENT_CONNECTED, AGENT_CHANGED_AT, AGENT_ALIVE_AT),
         ).fetchall())
@@ -310,7 +310,7 @@ class DeviceStore:
         try:
             return AgentLink(
                 connected=meta[AGENT_CONNECTED] == "1",
-                changed_at=float(meta.get(AGENT_CHANGED_AT, meta[AGENT_ALIVE_AT])),
+                changed_at=float(meta.get(AGENT_CHANGED_AT) or meta[AGENT_ALIVE_AT]),
                 alive_at=float(meta[AGENT_ALIVE_AT]),
             )
         except ValueError:
