@@ -177,6 +177,7 @@ class IngestWorker:
         return batch
 
     def _process(self, batch: list[Inbound]) -> None:
+        started = time.perf_counter()
         delay = 0.2
         while True:
             try:
@@ -197,6 +198,7 @@ class IngestWorker:
                 if m.qos > 0:
                     client.ack(m.mid, m.qos)
         self.batches += 1
+        log.debug("batch of %d in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
 
     def publish_acks(self, outcomes: list[Outcome]) -> None:
         """One event.ack per device (split at protocol's MAX_ACKS) for the acknowledgeable ones."""
