@@ -96,7 +96,7 @@ class KioskApp(App):
         try:
             return translate(lang, message)
         except OSError:  # a missing catalog must not break the screen: show the msgid
-            log.exception("kiosk catalog for %r unreadable", lang)
+            log.warning("kiosk catalog for %r unreadable", lang)
             return message
 
 

@@ -12,6 +12,15 @@ LARGE_TEXT_SCALE = 1.3
 TOUCH_MIN_DP = 48
 """The smallest touch target, in dp (a fingertip)."""
 
+FONT_SIZES: dict[str, float] = {
+    "s": dp(15),
+    "m": dp(19),
+    "l": dp(25),
+    "xl": dp(36),
+    "huge": dp(96),
+}
+"""Base font size per role, before the large-text scale (kv: ``font_role``)."""
+
 # RGBA colours: a warm canteen palette with strong contrast for text
 BACKGROUND = (0.98, 0.96, 0.93, 1)
 SURFACE = (1, 1, 1, 1)
@@ -67,11 +76,11 @@ class Theme(EventDispatcher):
 
     def _apply(self) -> None:
         s = self.scale
-        self.font_s = dp(15) * s
-        self.font_m = dp(19) * s
-        self.font_l = dp(25) * s
-        self.font_xl = dp(36) * s
-        self.font_huge = dp(96) * s
+        self.font_s = FONT_SIZES["s"] * s
+        self.font_m = FONT_SIZES["m"] * s
+        self.font_l = FONT_SIZES["l"] * s
+        self.font_xl = FONT_SIZES["xl"] * s
+        self.font_huge = FONT_SIZES["huge"] * s
         self.touch = dp(TOUCH_MIN_DP)
         self.button_h = max(dp(TOUCH_MIN_DP), dp(56) * s)
         self.pad = dp(12)

@@ -23,9 +23,8 @@ class FeedbackScreen(KioskScreen):
         box = self.ids.face_row
         box.clear_widgets()
         for row in rows:
-            button = KButton(text=row["text"], selected=row["selected"])
+            button = KButton(text=row["text"], selected=row["selected"], hfactor=1.6)
             button.score = row["score"]
-            button.height = button.height * 1.6
             button.bind(on_release=lambda b: self.rate(b.score))
             box.add_widget(button)
 

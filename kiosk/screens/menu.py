@@ -11,7 +11,7 @@ from kiosk.screens.widgets import KButton
 
 
 class MenuScreen(KioskScreen):
-    """The current meal period's menu; the presenter fills the lists, taps go to the menu controller."""
+    """The current meal period's menu: the presenter fills the lists, taps go to the journey."""
 
     member_line = StringProperty("")
     period = StringProperty("")

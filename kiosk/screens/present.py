@@ -8,7 +8,7 @@ from typing import Any
 from kiosk.i18n import Text, translate
 from kiosk.theme import badge_colour
 
-MAX_BADGES = 4
+MAX_BADGES = 6
 """Badges on one card; more would not fit a finger-sized card (the detail lists them all)."""
 
 FACES: dict[int, Callable[[str], str]] = {

@@ -60,7 +60,7 @@ class DinerRoot(FloatLayout):
     @property
     def manager(self) -> ScreenManager:
         """The screen manager."""
-        return self.ids.manager  # type: ignore[no-any-return]
+        return self.ids.manager
 
     def screen(self, name: str) -> Any:
         """The screen called ``name``."""

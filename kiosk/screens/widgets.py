@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
@@ -22,9 +23,18 @@ MIN_SHRINK = 0.6
 
 
 class FitLabel(Label):
-    """A wrapping label that shrinks its font until the text fits its box (long dish names)."""
+    """A wrapping label that shrinks its font until the text fits its box (long dish names).
+
+    When even ``min_shrink`` of the base size does not fit and ``ellipsize`` is set, the
+    text is cut to one line ending in "…" (the detail screen shows it in full).
+    """
 
     base_font_size = NumericProperty(0.0)
+    font_role = StringProperty("m")
+    font_scale = NumericProperty(1.0)
+    hpad = NumericProperty(0.0)
+    min_shrink = NumericProperty(MIN_SHRINK)
+    ellipsize = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         self._fit_trigger = Clock.create_trigger(self._fit, -1)
@@ -40,6 +50,8 @@ class FitLabel(Label):
         """Start again from the base size when the text or the box changes."""
         if self.base_font_size:
             self.font_size = self.base_font_size
+        if self.ellipsize:
+            self.shorten = False
         self._fit_trigger()
 
     def _check(self, *_args: Any) -> None:
@@ -53,8 +65,13 @@ class FitLabel(Label):
     def _fit(self, *_args: Any) -> None:
         if not self.text or not self.base_font_size:
             return
-        if self.overflows() and self.font_size > self.base_font_size * MIN_SHRINK:
-            self.font_size = max(self.base_font_size * MIN_SHRINK, self.font_size * 0.9)
+        if not self.overflows():
+            return
+        smallest = self.base_font_size * self.min_shrink
+        if self.font_size > smallest + 0.01:
+            self.font_size = max(smallest, self.font_size * 0.9)
+        elif self.ellipsize and not self.shorten:
+            self.shorten = True
 
 
 class KButton(ButtonBehavior, FitLabel):
@@ -63,12 +80,41 @@ class KButton(ButtonBehavior, FitLabel):
     bg = ListProperty([0.8, 0.27, 0.13, 1])
     fg = ListProperty([1, 1, 1, 1])
     selected = BooleanProperty(False)
+    hfactor = NumericProperty(1.0)
+    compact = BooleanProperty(False)
 
 
 class Badge(Label):
     """A small coloured pill sized to its one-line text (dietary tag or allergen)."""
 
     bg = ListProperty([0.35, 0.35, 0.4, 1])
+
+
+class BadgeRow(BoxLayout):
+    """One line of badges; those that do not fit are summed up in a last "+N" badge."""
+
+    items = ListProperty([])
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._rebuild_trigger = Clock.create_trigger(self._rebuild, -1)
+        super().__init__(**kwargs)
+        self.bind(items=self._rebuild_trigger, width=self._rebuild_trigger)
+
+    def _rebuild(self, *_args: Any) -> None:
+        self.clear_widgets()
+        used = 0.0
+        items = list(self.items)
+        for i, item in enumerate(items):
+            badge = Badge(text=item["text"], bg=item["bg"])
+            badge.texture_update()
+            width = badge.texture_size[0] + dp(14)
+            more = len(items) - i - 1
+            reserve = dp(40) if more else 0.0
+            if used + width + reserve > self.width:
+                self.add_widget(Badge(text=f"+{len(items) - i}", bg=item["bg"]))
+                break
+            self.add_widget(badge)
+            used += width + self.spacing
 
 
 class DishCard(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
@@ -93,13 +139,10 @@ class DishCard(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
         return super().refresh_view_attrs(rv, index, data)
 
     def on_badges(self, _instance: Any, badges: list[dict[str, Any]]) -> None:
-        """Rebuild the badge row (a handful of labels)."""
+        """Hand the badges to the one-line badge row."""
         row = self.ids.get("badge_row")
-        if row is None:
-            return
-        row.clear_widgets()
-        for b in badges:
-            row.add_widget(Badge(text=b["text"], bg=b["bg"]))
+        if row is not None:
+            row.items = badges
 
     def on_release(self) -> None:
         """Tell the menu which dish was touched."""

@@ -1,10 +1,11 @@
-"""One real Kivy window for all screen tests: a seeded kiosk with card reader, scale, printer sims."""
+"""One real Kivy window for all screen tests: a seeded kiosk with card, scale, printer sims."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 # before Kivy is imported: no argv parsing, config and the extracted font under .cache/
@@ -25,7 +26,7 @@ CARD_GOLD = "0012345678"
 
 
 @pytest.fixture(scope="session")
-def sims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+def sims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Hardware simulators on pseudo-terminals."""
     base = tmp_path_factory.mktemp("sims")
     devices = {
@@ -41,7 +42,7 @@ def sims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
 
 
 @pytest.fixture(scope="session")
-def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, object]) -> Iterator[Kiosk]:
+def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, Any]) -> Iterator[Kiosk]:
     """A seeded device store, services and the journey controller, hardware running."""
     base = tmp_path_factory.mktemp("kiosk")
     k = make_kiosk(
@@ -64,13 +65,16 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, object]) -> 
 
 
 @pytest.fixture(scope="session")
-def ui(kiosk: Kiosk, sims: dict[str, object]) -> Iterator[Driver]:
+def ui(kiosk: Kiosk, sims: dict[str, Any]) -> Iterator[Driver]:
     """The kiosk window (1280x800, windowed), reused by every test of the session."""
     from kiosk.app import KioskApp, configure_window
 
     configure_window(windowed=True, size=(1280, 800))
     app = KioskApp(kiosk.runtime, kiosk.journey)
     app._run_prepare()  # builds the root and opens the window without blocking in run()
+    from kivy.core.window import Window
+
+    Window.size = (1280, 800)  # the window may exist before the config was read
     driver = Driver(app, kiosk, sims)
     driver.settle()
     yield driver

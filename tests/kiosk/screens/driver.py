@@ -68,6 +68,7 @@ class Driver:
 
     def tap_text(self, text: str, under: Widget | None = None) -> None:
         """Tap the visible button whose text is ``text``."""
+        self.settle()
         for w in walk(under or self.screen()):
             if isinstance(w, Label) and w.text == text and w.opacity > 0 and not w.disabled:
                 self.tap(w)
@@ -79,7 +80,10 @@ class Driver:
         for w in walk(under or self.screen()):
             if getattr(w, "dish_id", None) == dish_id and getattr(w, "kind", None) == kind:
                 return w
-        raise AssertionError(f"no {kind} card {dish_id!r} on {self.root.manager.current}")
+        shown = [(getattr(w, "kind", ""), getattr(w, "dish_id", "")) for w in walk(under or
+                 self.screen()) if hasattr(w, "dish_id")]
+        raise AssertionError(f"no {kind} card {dish_id!r} on {self.root.manager.current}: "
+                             f"{shown[:8]}")
 
     def texts(self, under: Widget | None = None) -> list[str]:
         """Every visible label text, top to bottom."""
@@ -129,3 +133,23 @@ def small_touch_targets(widget: Widget, min_px: float) -> list[str]:
             for w in walk(widget)
             if isinstance(w, ButtonBehavior) and w.opacity > 0 and not w.disabled
             and (w.width < min_px - 0.5 or w.height < min_px - 0.5)]
+
+
+def escaping_card_parts(widget: Widget) -> list[str]:
+    """Parts of a dish card (badges, prices) drawn outside the card."""
+    from kiosk.screens.widgets import DishCard
+
+    bad = []
+    for card in walk(widget):
+        if not isinstance(card, DishCard):
+            continue
+        x0, y0 = card.to_window(card.x, card.y)
+        x1, y1 = x0 + card.width, y0 + card.height
+        for part in walk(card):
+            if part is card or part.opacity == 0 or part.width <= 1 or part.height <= 1:
+                continue
+            px, py = part.to_window(part.x, part.y)
+            if px < x0 - 1 or py < y0 - 1 or px + part.width > x1 + 1 or py + part.height > y1 + 1:
+                bad.append(f"{type(part).__name__} {getattr(part, 'text', '')!r} outside card "
+                           f"{card.name!r}")
+    return bad
