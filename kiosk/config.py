@@ -51,12 +51,6 @@ class MemberIdConfig(_Strict):
         description="File with the site's identifier key (HMAC of card numbers and member ids, "
         "protocol.tokens.identifier_hash); read at start, never written in this file.",
     )
-    blocked_tiers: tuple[str, ...] = Field(
-        ("blocked",),
-        description="Member cache tier codes that mean the card is blocked (the cache has "
-        "no status field yet).",
-    )
-
     def site_key(self) -> bytes | None:
         """Read the identifier key (only when the kiosk starts)."""
         if self.site_key_file is None:
@@ -70,11 +64,13 @@ class MemberIdConfig(_Strict):
 class ConnectivityConfig(_Strict):
     """Where the kiosk learns whether the agent reaches the hub (offline banner, offline cap)."""
 
-    source: Literal["outbox", "status_file", "always_online", "always_offline"] = Field(
-        "outbox",
+    source: Literal["agent", "outbox", "status_file", "always_online", "always_offline"] = Field(
+        "agent",
         title="Source",
-        description="outbox: offline when an event waits longer than stale_after_s; "
-        "status_file: a JSON file {state, at} the agent writes.",
+        description="agent: the broker link the edge agent records in the device store "
+        "(offline when down or not refreshed for stale_after_s; the outbox age when no agent "
+        "has written yet); outbox: offline when an event waits longer than stale_after_s; "
+        "status_file: a JSON file {state, at}.",
     )
     status_file: Path | None = Field(None, title="Status file")
     stale_after_s: float = Field(60.0, gt=0, le=3600, title="Stale after (s)")
@@ -86,33 +82,34 @@ class ConnectivityConfig(_Strict):
         return self
 
 
-class OptionChoice(_Strict):
-    """One choice of an option group (a spice level, large portion) and its price change."""
+class CouponTerms(_Strict):
+    """What a coupon template gives, in rules.order.Coupon's shape (the token names the template).
 
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    A coupon QR code (protocol.tokens CC1) carries only the coupon id, the template code, the
+    member and the expiry; the terms are the hub's coupon_template rows, copied here until the
+    catalog carries them.
+    """
+
     name_zh: str = Field(min_length=1, max_length=40)
     name_en: str = Field(min_length=1, max_length=60)
-    price_delta_cents: int = Field(0, ge=-100_000, le=100_000)
+    kind: Literal["amount_off", "percent_off", "free_dish"]
+    amount_cents: int = Field(0, ge=0, le=1_000_000)
+    percent_bp: int = Field(0, ge=0, le=10_000)
+    max_off_cents: int | None = Field(None, ge=0, le=1_000_000)
+    dish_id: str | None = None
+    min_spend_cents: int = Field(0, ge=0, le=1_000_000)
+    dish_ids: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
 
-
-class OptionGroup(_Strict):
-    """Options offered on the dishes of some categories (portion, spice, rice or noodles)."""
-
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
-    name_zh: str = Field(min_length=1, max_length=40)
-    name_en: str = Field(min_length=1, max_length=60)
-    categories: tuple[str, ...] = Field((), description="Empty: every counted dish.")
-    required: bool = Field(False, description="The diner must pick one choice.")
-    choices: tuple[OptionChoice, ...] = Field(min_length=1, max_length=12)
-
-
-class TierConfig(_Strict):
-    """Benefits of a membership tier code found in the member cache."""
-
-    member_price: bool = True
-    points_multiplier_pct: int = Field(100, ge=0, le=1000)
-    name_zh: str = ""
-    name_en: str = ""
+    @model_validator(mode="after")
+    def _kind_fields(self) -> CouponTerms:
+        if self.kind == "amount_off" and self.amount_cents <= 0:
+            raise ValueError("amount_off needs amount_cents > 0")
+        if self.kind == "percent_off" and self.percent_bp <= 0:
+            raise ValueError("percent_off needs percent_bp in 1..10000")
+        if self.kind == "free_dish" and not self.dish_id:
+            raise ValueError("free_dish needs dish_id")
+        return self
 
 
 class KioskConfig(_Strict):
@@ -133,11 +130,10 @@ class KioskConfig(_Strict):
     done_seconds: float = Field(20.0, ge=3, le=600, title="Done screen time")
     promotions_zh: tuple[str, ...] = ()
     promotions_en: tuple[str, ...] = ()
-    weighed_categories: tuple[str, ...] = Field(
-        ("buffet",), description="Dish categories priced per 100 g from the scale."
+    coupons: dict[str, CouponTerms] = Field(
+        default_factory=dict, title="Coupon templates",
+        description="Template code -> terms, for coupon QR codes scanned at checkout.",
     )
-    options: tuple[OptionGroup, ...] = ()
-    tiers: dict[str, TierConfig] = Field(default_factory=dict)
     remainder_to_counter: bool = Field(
         False, description="Members may pay what their wallet does not cover at the counter."
     )

@@ -70,14 +70,20 @@ def layout_receipt(
     text(rule)
     for item in receipt.lines:
         name = f"{item.name_zh} {item.name_en}".strip()
-        pair(name, money(item.total_cents), bold=True)
-        detail = f"  {item.qty} x {money(item.unit_price_cents)}"
-        if item.weight_g is not None:
-            detail += f"  {item.weight_g} g"
+        pair(name, money(item.list_cents), bold=True)
+        if item.weight_g is not None and item.per_100g_cents is not None:
+            detail = f"  {item.weight_g} g x {money(item.per_100g_cents)}/100 g"
+        else:
+            detail = f"  {item.qty} x {money(item.unit_price_cents)}"
+            if item.weight_g is not None:
+                detail += f"  {item.weight_g} g"
         text(detail)
         for mod in item.modifiers:
             label = f"  + {mod.name_zh} {mod.name_en}".rstrip()
             pair(label, money(mod.price_cents) if mod.price_cents else "")
+        if item.discount_cents:
+            label = f"  - {item.discount_zh} {item.discount_en}".rstrip()
+            pair(label, money(-item.discount_cents))
     text(rule)
     pay = receipt.payment
     pair("合计 Subtotal", money(receipt.subtotal_cents), bold=True)

@@ -22,15 +22,20 @@ class _Strict(BaseModel):
 
 
 class Modifier(_Strict):
-    """An option on a line (extra spicy, no onion), with its surcharge."""
+    """An option on a line (extra spicy, no onion), with its surcharge (negative: cheaper)."""
 
     name_zh: str = Field(min_length=1, max_length=40)
     name_en: str = Field(default="", max_length=60)
-    price_cents: int = Field(default=0, ge=0)
+    price_cents: int = Field(default=0, ge=-100_000)
 
 
 class ReceiptLine(_Strict):
-    """One dish: quantity × unit price (plus modifiers); weighed dishes carry their grams."""
+    """One dish: quantity × unit price (plus modifiers), less its discount.
+
+    A weighed dish carries its grams, ``unit_price_cents`` is then the plate's amount and
+    ``per_100g_cents`` the price it came from. ``discount_cents`` (member price, member day,
+    set meal, spend-save share) prints as its own line under the list price.
+    """
 
     name_zh: str = Field(min_length=1, max_length=40)
     name_en: str = Field(default="", max_length=60)
@@ -38,11 +43,28 @@ class ReceiptLine(_Strict):
     unit_price_cents: int = Field(ge=0)
     modifiers: tuple[Modifier, ...] = ()
     weight_g: int | None = Field(default=None, ge=1)
+    per_100g_cents: int | None = Field(default=None, ge=0)
+    discount_cents: int = Field(default=0, ge=0)
+    discount_zh: str = Field(default="优惠", max_length=40)
+    discount_en: str = Field(default="Discount", max_length=60)
+
+    @property
+    def list_cents(self) -> int:
+        """Before the discount: (unit price + modifiers) × quantity."""
+        return (self.unit_price_cents + sum(m.price_cents for m in self.modifiers)) * self.qty
 
     @property
     def total_cents(self) -> int:
-        """Line total: (unit price + modifiers) × quantity."""
-        return (self.unit_price_cents + sum(m.price_cents for m in self.modifiers)) * self.qty
+        """Line total: the list amount less the line's discount."""
+        return self.list_cents - self.discount_cents
+
+    @model_validator(mode="after")
+    def _not_negative(self) -> ReceiptLine:
+        if self.list_cents < 0:
+            raise ValueError("modifiers make the line negative")
+        if self.discount_cents > self.list_cents:
+            raise ValueError("the discount is larger than the line")
+        return self
 
 
 class Payment(_Strict):

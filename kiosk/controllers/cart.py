@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kiosk.controllers.context import Services, Session
 from kiosk.controllers.messages import message_for, printer_message
 from kiosk.controllers.observable import Observable
 from kiosk.i18n import Text
-from kiosk.services.errors import CartEmpty, SoldOutInCart
+from kiosk.services.coupons import ScannedCoupon
+from kiosk.services.errors import CartEmpty, NotConfigured, SoldOutInCart
 from kiosk.services.ordering import Placed, new_checkout_id
 from kiosk.services.receipts import PrintResult, build_receipt
-from rules.errors import PricingError
+from rules.errors import CouponError, PricingError
 from rules.money import format_cents
+from rules.order import Coupon
 from rules.results import PricedOrder
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,10 @@ class CartState:
     offline: bool = False
     can_checkout: bool = False
     error: Text | None = None
+    coupon: Text | None = None  # the scanned coupon's name
+    coupon_text: str = ""  # what it pays on this order ("" when it pays nothing)
+    coupon_note: Text | None = None  # why it does not apply to the cart as it is now
+    notes: tuple[Text | None, ...] = ()  # kitchen note per line, in line order
 
 
 @dataclass(frozen=True)
@@ -94,16 +100,55 @@ class CartController(Observable[CartState]):
         if not len(cart):
             self._set(CartState(offline=not online, error=None))
             return None
+        coupon, coupon_note = self._usable_coupon()
         try:
             priced = self.s.orders.quote(cart, self.session.member,
-                                         use_points=self.session.use_points)
+                                         use_points=self.session.use_points, coupon=coupon)
         except PricingError as err:
             error = message_for(err)
         if gone and error is None:
             error = message_for(SoldOutInCart(tuple(self._sold_out),
                                               tuple(f"{ln.name_zh} {ln.name_en}" for ln in gone)))
-        self._set(self._view(priced, error, online))
+        view = self._view(priced, error, online)
+        scanned = self.session.coupon
+        if scanned is not None:
+            value = priced.coupon_value_cents if priced and priced.coupon_used else 0
+            view = replace(view, coupon=scanned.name, coupon_note=coupon_note,
+                           coupon_text=format_cents(value) if value else "")
+        self._set(view)
         return priced
+
+    def _usable_coupon(self) -> tuple[Coupon | None, Text | None]:
+        """The scanned coupon if the engine accepts it on this cart, else why not."""
+        scanned = self.session.coupon
+        if scanned is None or not len(self.session.cart):
+            return None, None
+        try:
+            self.s.orders.quote(self.session.cart, self.session.member, coupon=scanned.coupon)
+        except CouponError as err:
+            return None, message_for(err)
+        except PricingError:
+            pass  # not the coupon's fault (funds...): the full quote reports it
+        return scanned.coupon, None
+
+    def apply_coupon(self, raw: str) -> ScannedCoupon:
+        """Scan a coupon code at checkout; refused (nothing kept) when it cannot pay this order."""
+        if self.s.coupons is None:
+            raise NotConfigured("coupons")
+        scanned = self.s.coupons.read(raw, self.session.member)
+        if len(self.session.cart):
+            # not applicable / below minimum spend / not valid now: the engine's own refusal
+            self.s.orders.quote(self.session.cart, self.session.member, coupon=scanned.coupon)
+        self.session.coupon = scanned
+        self.session.checkout_id = None
+        self.refresh()
+        return scanned
+
+    def remove_coupon(self) -> None:
+        """Keep the coupon for another day."""
+        self.session.coupon = None
+        self.session.checkout_id = None
+        self.refresh()
 
     def _view(self, priced: PricedOrder | None, error: Text | None, online: bool) -> CartState:
         cart = self.session.cart
@@ -119,11 +164,13 @@ class CartController(Observable[CartState]):
                 format_cents(p.list_cents) if p else "", format_cents(p.net_cents) if p else "",
                 ln.line_id in self._sold_out,
             ))
+        notes = tuple(Text(ln.note, ln.note) if ln.note else None for ln in cart.lines.values())
         if priced is None:
             return CartState(lines=tuple(lines), use_points=self.session.use_points,
-                             offline=not online, error=error)
+                             offline=not online, error=error, notes=notes)
         return CartState(
             lines=tuple(lines),
+            notes=notes,
             subtotal_text=format_cents(priced.subtotal_cents),
             discounts=tuple(AmountRow(d.kind, Text(d.reason.zh, d.reason.en), d.amount_cents,
                                       format_cents(d.amount_cents)) for d in priced.discounts),
@@ -173,14 +220,19 @@ class CartController(Observable[CartState]):
             raise NoMenu("no meal period")
         if self.session.checkout_id is None:
             self.session.checkout_id = new_checkout_id()
+        coupon, _note = self._usable_coupon()
+        if coupon is not None and self.s.coupons is not None and self.session.coupon:
+            self.s.coupons.check_unused(self.session.coupon)
         try:
             placed = self.s.orders.place(cart, self.session.member, period=period.code,
                                          order_id=self.session.checkout_id,
-                                         use_points=self.session.use_points)
+                                         use_points=self.session.use_points, coupon=coupon)
         except SoldOutInCart as err:
             self._sold_out = frozenset(err.line_ids)
             self.refresh()
             raise
+        if coupon is not None and placed.priced.coupon_used:
+            self.session.coupon = None  # spent: the hub redeems it from the order's payments
         cfg = self.s.config
         receipt = build_receipt(placed, cart, self.session.member,
                                 canteen_name=f"{cfg.canteen_name_zh} {cfg.canteen_name_en}",

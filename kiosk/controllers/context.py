@@ -12,7 +12,8 @@ from kiosk.services.cart import Cart
 from kiosk.services.catalog import CatalogService
 from kiosk.services.clock import Clock
 from kiosk.services.connectivity import ConnectivityStatus
-from kiosk.services.devices import ScaleService
+from kiosk.services.coupons import CouponDesk, ScannedCoupon
+from kiosk.services.devices import DeviceEvents, ScaleService
 from kiosk.services.history import OrderHistory
 from kiosk.services.members import MemberDirectory
 from kiosk.services.ordering import OrderService
@@ -36,6 +37,8 @@ class Services:
     scale: ScaleService
     connectivity: ConnectivityStatus
     recommender: Recommender
+    coupons: CouponDesk | None = None  # None: coupons are not taken on this kiosk
+    events: DeviceEvents | None = None  # readers and camera (the journey switches the camera)
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Session:
     diet: DietaryFilter = field(default_factory=DietaryFilter)
     period: MealPeriod | None = None
     use_points: bool = False
+    coupon: ScannedCoupon | None = None  # scanned at checkout; priced by rules
     checkout_id: str | None = None  # one order id per checkout attempt: retries record once
     last_order_id: str | None = None
     previous_order_id: str | None = None  # an earlier meal to ask about

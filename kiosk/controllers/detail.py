@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kiosk.config import OptionGroup
 from kiosk.controllers.context import Services, Session
 from kiosk.controllers.observable import Observable
 from kiosk.controllers.views import DishCard, dish_card
 from kiosk.i18n import Text
 from kiosk.services.cart import Cart, CartLine, ChosenOption
-from kiosk.services.catalog import set_meal_offer
+from kiosk.services.catalog import set_meal_offer, unit_prices
 from kiosk.services.errors import DishUnavailable, OptionRequired, SetMealIncomplete
 from protocol.payloads.catalog import BuildSetMeal, Dish
+from protocol.payloads.offers import OptionGroup
 from rules.money import format_cents
 
 
@@ -39,12 +39,23 @@ class DetailState:
     line_total_text: str = ""
 
 
+NOTE_MAX_CHARS = 60
+"""A note for the kitchen ("no coriander") fits one ticket line."""
+
+
+def clean_note(note: str) -> str:
+    """Free text for the kitchen: control characters out, spaces collapsed, at most 60 chars."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in note).split())
+    return text[:NOTE_MAX_CHARS]
+
+
 def _line(cart: Cart, dish: Dish, *, qty: int = 1, grams: int | None = None,
           options: tuple[ChosenOption, ...] = (), note: str = "") -> CartLine:
+    price, member = unit_prices(dish)
     return CartLine(
         line_id=cart.new_line_id(), dish_id=dish.id, name_zh=dish.name_zh, name_en=dish.name_en,
-        category=dish.category, station=dish.station, unit_price_cents=dish.price_cents,
-        member_unit_price_cents=dish.member_price_cents, qty=qty, grams=grams, options=options,
+        category=dish.category, station=dish.station, unit_price_cents=price,
+        member_unit_price_cents=member, qty=qty, grams=grams, options=options,
         note=note,
     )
 
@@ -87,8 +98,8 @@ class DetailController(Observable[DetailState]):
         self._refresh()
 
     def set_note(self, note: str) -> None:
-        """A note for the kitchen (kept on the cart line; printed on no receipt yet)."""
-        self._update(note=note[:80])
+        """A note for the kitchen ("no coriander"): one line, at most NOTE_MAX_CHARS."""
+        self._update(note=clean_note(note))
 
     def weigh(self) -> int:
         """Read a stable weight from the scale for a weighed dish; WeightNotReady otherwise."""

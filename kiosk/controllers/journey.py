@@ -31,8 +31,10 @@ from kiosk.controllers.messages import message_for
 from kiosk.controllers.observable import Observable
 from kiosk.controllers.views import MemberView, PeriodView, member_view
 from kiosk.i18n import LANGUAGES, Lang, Text
+from kiosk.services import offers
 from kiosk.services.devices import DeviceEvent
 from kiosk.services.errors import KioskError, NoMenu
+from protocol.member_cache import CachedMember
 from rules.errors import RulesError
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,9 @@ class Step(StrEnum):
     CART = "cart"
     DONE = "done"
     FEEDBACK = "feedback"
+
+
+CAMERA_STEPS = frozenset({Step.IDENTIFY, Step.CART})
 
 
 class IdleTimer:
@@ -102,11 +107,12 @@ class JourneyController(Observable[JourneyState]):
     def __init__(self, services: Services) -> None:
         """Start at idle, in the configured default language."""
         cfg = services.config
-        promos = tuple(Text(zh, en) for zh, en in zip(cfg.promotions_zh, cfg.promotions_en,
-                                                       strict=False))
+        self._config_promotions = tuple(
+            Text(zh, en) for zh, en in zip(cfg.promotions_zh, cfg.promotions_en, strict=False))
         super().__init__(JourneyState(
             lang=cfg.default_language, large_text=cfg.large_text,
-            canteen_name=Text(cfg.canteen_name_zh, cfg.canteen_name_en), promotions=promos,
+            canteen_name=Text(cfg.canteen_name_zh, cfg.canteen_name_en),
+            promotions=self._config_promotions,
         ))
         self.s = services
         self.session = Session()
@@ -149,8 +155,28 @@ class JourneyController(Observable[JourneyState]):
         if shown is not None:
             view = PeriodView(shown.code, Text(shown.name_zh, shown.name_en), shown.start,
                               shown.end, period is not None)
+        promos = self._config_promotions + offers.promotion_texts(cat.snapshot, now)
         self._update(period=view, offline=not self.s.connectivity.online(),
-                     catalog_version=cat.version)
+                     catalog_version=cat.version, promotions=promos)
+
+    def _update(self, **changes: Any) -> None:
+        before = self.state.step
+        super()._update(**changes)
+        if self.state.step is not before:
+            self._camera_for(self.state.step)
+
+    def _camera_for(self, step: Step) -> None:
+        """The camera looks for codes only on identify (member codes) and cart (coupons)."""
+        events = self.s.events
+        if events is not None:
+            events.scan_with_camera(step in CAMERA_STEPS)
+
+    def _member_view(self, member: CachedMember, ask_feedback_for: str | None = None
+                     ) -> MemberView:
+        snap = self.s.catalog.snapshot
+        diet = Filters.from_profile(member).labels()
+        return member_view(member, offers.tier_name(snap, member.tier), ask_feedback_for,
+                           offers=offers.promotion_texts(snap, self.s.clock.now()), diet=diet)
 
     # ---- frame: language, text size, clock -------------------------------------------------
 
@@ -217,7 +243,10 @@ class JourneyController(Observable[JourneyState]):
         return self._enter_menu(identity)
 
     def on_device_event(self, event: DeviceEvent) -> None:
-        """A card tap or scanned code (call on the UI thread). Ignored outside identify/idle."""
+        """A card tap or scanned code (call on the UI thread): identify, or a coupon at the cart."""
+        if self.state.step is Step.CART and event.kind == "code":
+            self.scan_coupon(event.value)
+            return
         if self.state.step in (Step.IDLE, Step.IDENTIFY):
             if self.state.step is Step.IDLE:
                 self.start()
@@ -238,10 +267,9 @@ class JourneyController(Observable[JourneyState]):
         if member is not None:
             previous = self.s.history.last_unrated_order(member.member_id)
             self.session.previous_order_id = previous.order_id if previous else None
-            greeting = member_view(member, self.s.config.tiers.get(member.tier),
-                                   self.session.previous_order_id)
-        # the cache has no dietary profile yet: filters start empty for everyone
-        self.menu.load(Filters())
+            greeting = self._member_view(member, self.session.previous_order_id)
+        # a member's consented profile pre-sets the filters; they can switch them off
+        self.menu.load(Filters.from_profile(member) if member is not None else Filters())
         self._update(step=Step.MENU, member=greeting, guest=member is None, message=None)
         return True
 
@@ -313,6 +341,19 @@ class JourneyController(Observable[JourneyState]):
         self.cart.refresh()
         self._update(step=Step.CART, message=None)
 
+    def scan_coupon(self, raw: str) -> bool:
+        """A coupon code scanned at the cart; False (with a message) when refused."""
+        self._touch()
+        if self._guard(lambda: self.cart.apply_coupon(raw)) is None:
+            return False
+        self._update(message=None)
+        return True
+
+    def remove_coupon(self) -> None:
+        """Take the coupon off this order."""
+        self._touch()
+        self.cart.remove_coupon()
+
     def checkout(self) -> bool:
         """Confirm: record, print, show the order number. False (with a message) if refused."""
         self._touch()
@@ -339,8 +380,8 @@ class JourneyController(Observable[JourneyState]):
         if self.session.previous_order_id == self.done.state.feedback_order_id and sent:
             self.session.previous_order_id = None
             if self.state.member is not None:
-                self._update(member=None if self.session.member is None else member_view(
-                    self.session.member, self.s.config.tiers.get(self.session.member.tier)))
+                self._update(member=None if self.session.member is None else
+                             self._member_view(self.session.member))
         if self.state.step is Step.FEEDBACK and self.session.cart and self.session.period \
                 and self.session.last_order_id is None:
             self._update(step=Step.MENU)  # rated the previous meal: carry on ordering

@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from kiosk.controllers.context import Services, Session
 from kiosk.controllers.observable import Observable
 from kiosk.controllers.views import DishCard, dish_card
-from kiosk.i18n import Text
+from kiosk.i18n import Text, text_of
 from kiosk.recommend import RecommendContext, recommend
+from protocol.member_cache import CachedMember
 from protocol.payloads.catalog import BuildSetMeal, Dish
-from rules.dietary import DietaryFilter
+from rules.dietary import ALLERGENS, PREFERENCES, DietaryFilter
 from rules.money import format_cents
+
+log = logging.getLogger(__name__)
+
+
+SWITCHES = ("halal", "vegetarian", "no_spice", "hide_allergens", "vegan")
 
 
 @dataclass(frozen=True)
 class Filters:
-    """The diner's dietary switches; ``hide_allergens`` is pre-set from a member profile."""
+    """The diner's dietary switches; a member's profile pre-sets them (``from_profile``)."""
 
     halal: bool = False
     vegetarian: bool = False
     no_spice: bool = False
     hide_allergens: frozenset[str] = frozenset()
+    vegan: bool = False
 
     def dietary(self) -> DietaryFilter:
         """The one dietary filter of rules.dietary built from these switches."""
-        return DietaryFilter(halal=self.halal, vegetarian=self.vegetarian,
+        return DietaryFilter(halal=self.halal, vegetarian=self.vegetarian, vegan=self.vegan,
                              no_spice=self.no_spice, hide_allergens=self.hide_allergens)
+
+    @classmethod
+    def from_profile(cls, member: CachedMember) -> Filters:
+        """Switches from the member's consented preferences and allergens (rules.dietary).
+
+        A code this kiosk's rules do not know is left out (logged), never a refusal: the
+        diner can still set every switch by hand.
+        """
+        prefs = [c for c in member.preferences if c in PREFERENCES]
+        allergens = [c for c in member.allergens if c in ALLERGENS]
+        unknown = set(member.preferences) - set(prefs) | set(member.allergens) - set(allergens)
+        if unknown:
+            log.warning("member %s: unknown dietary codes %s ignored", member.member_id,
+                        sorted(unknown))
+        diet = DietaryFilter.from_profile(prefs, allergens)
+        return cls(halal=diet.halal, vegetarian=diet.vegetarian, no_spice=diet.no_spice,
+                   hide_allergens=diet.hide_allergens, vegan=diet.vegan)
+
+    def labels(self) -> tuple[Text, ...]:
+        """What is switched on, for the greeting ("Halal", "No peanuts")."""
+        out = [text_of(PREFERENCES[c].zh, PREFERENCES[c].en)
+               for c in ("halal", "vegetarian", "vegan", "no_spice") if getattr(self, c)]
+        out += [text_of(f"不含{ALLERGENS[c].zh}", f"No {ALLERGENS[c].en.lower()}")
+                for c in sorted(self.hide_allergens)]
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -109,8 +142,7 @@ class MenuController(Observable[MenuState]):
     def set_filters(self, **switches: object) -> None:
         """Flip dietary switches (halal, vegetarian, no_spice, hide_allergens) and rebuild."""
         current = self.state.filters
-        values = {k: getattr(current, k) for k in ("halal", "vegetarian", "no_spice",
-                                                   "hide_allergens")}
+        values = {k: getattr(current, k) for k in SWITCHES}
         values.update(switches)
         self.load(Filters(**values))
 

@@ -23,7 +23,7 @@ def message_for(err: BaseException) -> Text:
         case k.MemberNotFound():
             return _("We could not find your membership. Please ask at the counter.")
         case k.CardBlocked():
-            return _("This card is blocked. Please ask at the counter.")
+            return _("This card has been reported lost. Please ask at the counter.")
         case k.NotConfigured():
             return _("This kiosk cannot do that yet. Please ask at the counter.")
         case k.NoMenu():
@@ -41,6 +41,19 @@ def message_for(err: BaseException) -> Text:
                      names=", ".join(err.names))
         case k.SetMealIncomplete():
             return _("Please fill every choice of the set meal.")
+        case k.CouponInvalid():
+            return _("This is not a coupon of this canteen.")
+        case k.CouponExpired():
+            return _("This coupon has expired.")
+        case k.CouponAlreadyUsed():
+            return _("This coupon was already used for order {order_no}.",
+                     order_no=err.order_no)
+        case k.CouponNotForYou() if err.guest:
+            return _("Coupons are for members. Please identify first.")
+        case k.CouponNotForYou():
+            return _("This coupon belongs to another member.")
+        case k.CouponUnknown():
+            return _("This kiosk does not know this coupon yet. Please ask at the counter.")
         case k.OrderNotRecorded():
             return _("Your order could not be saved, nothing was charged. Please try again.")
         case k.FeedbackNotRecorded():

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from edge_agent.downlink_models import CachedMember
-from kiosk.config import TierConfig
 from kiosk.i18n import Text, text_of
+from kiosk.services.catalog import unit_prices
 from protocol.payloads.catalog import Dish
 from rules.dietary import ALLERGENS, DISH_TAGS, validate_allergens
 from rules.money import format_cents
@@ -47,14 +47,14 @@ def dish_card(dish: Dish, weighed: bool) -> DishCard:
                  for c in dish.tags if c in DISH_TAGS)
     allergens = tuple(Badge(c, text_of(ALLERGENS[c].zh, ALLERGENS[c].en))
                       for c in sorted(validate_allergens(dish.allergens)))
-    member = dish.member_price_cents
+    price, member = unit_prices(dish)  # per 100 g for a weighed dish
     return DishCard(
         dish_id=dish.id,
         name=Text(dish.name_zh, dish.name_en),
         description=Text(dish.description_zh, dish.description_en),
         category=dish.category,
-        price_cents=dish.price_cents,
-        price_text=format_cents(dish.price_cents),
+        price_cents=price,
+        price_text=format_cents(price),
         member_price_cents=member,
         member_price_text=format_cents(member) if member is not None else None,
         per_100g=weighed,
@@ -78,21 +78,25 @@ class MemberView:
     points: int
     offers: tuple[Text, ...] = ()
     ask_feedback_for: str | None = None  # order id of the last meal, not yet rated
+    bonus_text: str = ""  # top-up bonus, spent after the paid balance ("" when none)
+    diet: tuple[Text, ...] = ()  # filters pre-set from the member's profile
 
 
-def member_view(member: CachedMember, tier: TierConfig | None,
-                ask_feedback_for: str | None = None) -> MemberView:
-    """Greeting data for a cached member."""
-    tier_text = Text(tier.name_zh or member.tier, tier.name_en or member.tier) if tier else \
-        Text(member.tier, member.tier)
+def member_view(member: CachedMember, tier: Text | None,
+                ask_feedback_for: str | None = None, *,
+                offers: tuple[Text, ...] = (), diet: tuple[Text, ...] = ()) -> MemberView:
+    """Greeting data for a cached member (``tier``: the catalog's tier name)."""
     return MemberView(
         member_id=member.member_id,
         name=member.display_name,
-        tier=tier_text,
+        tier=tier or Text(member.tier, member.tier),
         balance_text=format_cents(member.balance_cents),
         subsidy_text=format_cents(member.subsidy_cents),
         points=member.points,
+        offers=offers,
         ask_feedback_for=ask_feedback_for,
+        bonus_text=format_cents(member.bonus_cents) if member.bonus_cents else "",
+        diet=diet,
     )
 
 

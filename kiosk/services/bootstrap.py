@@ -15,6 +15,7 @@ from kiosk.recommend import PopularityRecommender, Recommender
 from kiosk.services.catalog import CatalogService
 from kiosk.services.clock import Clock, SystemClock
 from kiosk.services.connectivity import ConnectivityStatus, build_connectivity
+from kiosk.services.coupons import CouponDesk
 from kiosk.services.devices import DeviceEvents, ScaleService
 from kiosk.services.history import OrderHistory
 from kiosk.services.members import MemberDirectory
@@ -61,15 +62,15 @@ def build_services(
     clock = clock or SystemClock()
     store = DeviceStore(config.store_path, site_id=config.site_id, device_id=config.device_id,
                         timezone=config.timezone)
-    catalog = CatalogService(store, config.timezone, weighed_categories=config.weighed_categories,
-                             options=config.options)
+    catalog = CatalogService(store, config.timezone)
     connectivity = connectivity or build_connectivity(config.connectivity, store)
     members = MemberDirectory(store, clock, token_keys=config.member_ids.token_keys,
-                              site_key=config.member_ids.site_key(),
-                              blocked_tiers=config.member_ids.blocked_tiers)
+                              site_key=config.member_ids.site_key())
     history = OrderHistory(store, config.timezone)
-    orders = OrderService(store, catalog, clock, connectivity, tiers=config.tiers,
+    orders = OrderService(store, catalog, clock, connectivity,
                           remainder_to_counter=config.remainder_to_counter)
+    coupons = CouponDesk(store, clock, token_keys=config.member_ids.token_keys,
+                         terms=config.coupons)
     hw = config.hardware
     roles = config.roles
     readers: list[LineCardReader | Rdm6300Reader | BarcodeScanner] = []
@@ -90,10 +91,12 @@ def build_services(
             cam = build_device(roles.camera, hw.devices[roles.camera])
             camera = cam  # OpenCvCamera | ReplayCamera by the config validator
         printing = build_receipt_printing(hw)
+    events = DeviceEvents(readers, camera)  # type: ignore[arg-type]
     services = Services(
         config=config, store=store, clock=clock, catalog=catalog, members=members,
         orders=orders, history=history, receipts=ReceiptService(printing),
         scale=ScaleService(scale), connectivity=connectivity,
         recommender=recommender or PopularityRecommender(history),
+        coupons=coupons, events=events,
     )
-    return Runtime(services, DeviceEvents(readers, camera))  # type: ignore[arg-type]
+    return Runtime(services, events)

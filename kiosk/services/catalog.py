@@ -8,10 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from edge_agent.store import DeviceStore
-from kiosk.config import OptionGroup
+from kiosk.services import offers
 from protocol.payloads.catalog import CatalogSnapshot, Dish, FixedSetMeal, MealPeriod
+from protocol.payloads.offers import OptionGroup
 from rules.labels import Label
-from rules.order import SetMealOffer, SetMealSlot
+from rules.order import PointsRate, Promotions, SetMealOffer, SetMealSlot, Tier
 
 log = logging.getLogger(__name__)
 
@@ -19,19 +20,10 @@ log = logging.getLogger(__name__)
 class CatalogService:
     """Reads the last good catalog, re-reading only when its version changes."""
 
-    def __init__(
-        self,
-        store: DeviceStore,
-        timezone: str,
-        *,
-        weighed_categories: tuple[str, ...] = ("buffet",),
-        options: tuple[OptionGroup, ...] = (),
-    ) -> None:
+    def __init__(self, store: DeviceStore, timezone: str) -> None:
         """Nothing is read until the first call."""
         self.store = store
         self.tz = ZoneInfo(timezone)
-        self.weighed_categories = frozenset(weighed_categories)
-        self.options = options
         self._snapshot: CatalogSnapshot | None = None
         self._version: int | None = None
 
@@ -101,14 +93,24 @@ class CatalogService:
         return any(d.id == dish_id and not d.sold_out for d in self.menu(period))
 
     def is_weighed(self, dish: Dish) -> bool:
-        """Priced per 100 g from the scale (by category: the wire has no weighed flag yet)."""
-        return dish.category in self.weighed_categories
+        """Priced per 100 g from the scale (the dish has ``price_per_100g_cents``)."""
+        return dish.price_per_100g_cents is not None
 
     def options_for(self, dish: Dish) -> tuple[OptionGroup, ...]:
-        """Option groups offered on this dish (none on weighed dishes)."""
-        if self.is_weighed(dish):
-            return ()
-        return tuple(g for g in self.options if not g.categories or dish.category in g.categories)
+        """The dish's own option groups (portion, spice...); none on weighed dishes."""
+        return () if self.is_weighed(dish) else dish.options
+
+    def promotions(self) -> Promotions:
+        """Member day, spend-save and set meals of the current catalog, as engine inputs."""
+        return offers.promotions(self.snapshot, self.set_meal_offers())
+
+    def tier(self, code: str) -> Tier:
+        """A member tier's benefits from the catalog's offers."""
+        return offers.tier(self.snapshot, code)
+
+    def points_rate(self) -> PointsRate:
+        """What points are worth when paying."""
+        return offers.points_rate(self.snapshot)
 
     def set_meal_offers(self) -> tuple[SetMealOffer, ...]:
         """The catalog's set meals as the pricing engine's offers."""
@@ -116,6 +118,17 @@ class CatalogService:
         if snap is None:
             return ()
         return tuple(set_meal_offer(s) for s in snap.set_meals)
+
+
+def unit_prices(dish: Dish) -> tuple[int, int | None]:
+    """(list, member) unit price of a line: per 100 g for a weighed dish, else per portion.
+
+    A weighed dish's ``member_price_cents`` is read per 100 g too (protocol: "member price
+    then per 100 g too").
+    """
+    price = dish.price_cents if dish.price_per_100g_cents is None else dish.price_per_100g_cents
+    member = dish.member_price_cents
+    return price, member if member is not None and member <= price else None
 
 
 def set_meal_offer(set_meal: object) -> SetMealOffer:

@@ -58,6 +58,31 @@ class OutboxConnectivity:
         return oldest is None or self._now() - float(oldest) <= self.stale_after_s
 
 
+class AgentConnectivity:
+    """The broker link as the edge agent records it in the device store (``agent.*`` meta).
+
+    Online while the agent says "connected" and refreshed that within ``stale_after_s``; a
+    link reported down, or an agent that stopped refreshing (crashed, stopped), is offline.
+    Before any agent has written, the outbox age is the fallback guess.
+    """
+
+    def __init__(
+        self, store: DeviceStore, stale_after_s: float, now: Callable[[], float] = time.time
+    ) -> None:
+        """Read the store's meta table (the agent writes, the kiosk only reads)."""
+        self.store = store
+        self.stale_after_s = stale_after_s
+        self._now = now
+        self.fallback = OutboxConnectivity(store, stale_after_s, now)
+
+    def online(self) -> bool:
+        """True for a fresh "connected" from the agent (outbox guess when it never wrote)."""
+        link = self.store.agent_link()
+        if link is None:
+            return self.fallback.online()
+        return link.connected and self._now() - link.alive_at <= self.stale_after_s
+
+
 class StatusFileConnectivity:
     """Reads ``{"state": "online"|"offline", "at": ISO time}`` that the agent writes.
 
@@ -94,4 +119,6 @@ def build_connectivity(config: ConnectivityConfig, store: DeviceStore) -> Connec
         return FixedConnectivity(True)
     if config.source == "always_offline":
         return FixedConnectivity(False)
-    return OutboxConnectivity(store, config.stale_after_s)
+    if config.source == "outbox":
+        return OutboxConnectivity(store, config.stale_after_s)
+    return AgentConnectivity(store, config.stale_after_s)

@@ -82,3 +82,36 @@ class OrderNotRecorded(KioskError):
 
 class FeedbackNotRecorded(KioskError):
     """The feedback could not be saved."""
+
+
+class CouponInvalid(KioskError):
+    """A scanned code is not a coupon of ours (forged, altered, foreign key, not a coupon)."""
+
+
+class CouponExpired(KioskError):
+    """The coupon's expiry (in its signed code) has passed."""
+
+
+class CouponAlreadyUsed(KioskError):
+    """This device already recorded an order paid with this coupon."""
+
+    def __init__(self, coupon_id: str, order_no: str) -> None:
+        super().__init__(f"coupon {coupon_id} already paid order {order_no}")
+        self.coupon_id = coupon_id
+        self.order_no = order_no
+
+
+class CouponNotForYou(KioskError):
+    """The coupon belongs to another member, or the diner is a guest."""
+
+    def __init__(self, guest: bool) -> None:
+        super().__init__("guest" if guest else "another member's coupon")
+        self.guest = guest
+
+
+class CouponUnknown(KioskError):
+    """The coupon's template is not known to this kiosk (terms missing)."""
+
+    def __init__(self, template_code: str) -> None:
+        super().__init__(f"unknown coupon template {template_code}")
+        self.template_code = template_code

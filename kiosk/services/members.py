@@ -30,14 +30,12 @@ class MemberDirectory:
         *,
         token_keys: Mapping[str, str],
         site_key: bytes | None,
-        blocked_tiers: tuple[str, ...] = ("blocked",),
     ) -> None:
         """Keys come from the kiosk config (the site key from its file)."""
         self.store = store
         self.clock = clock
         self.token_keys = dict(token_keys)
         self.site_key = site_key
-        self.blocked_tiers = frozenset(blocked_tiers)
 
     def _key(self) -> bytes:
         if self.site_key is None:
@@ -65,6 +63,6 @@ class MemberDirectory:
         member = self.store.lookup_member(digest)
         if member is None:
             raise MemberNotFound("not in the member cache")
-        if member.tier in self.blocked_tiers:
+        if member.blocked:  # a lost card's tombstone: say so rather than "unknown"
             raise CardBlocked(member.member_id)
         return member

@@ -10,14 +10,14 @@ from typing import Any
 from edge_agent.downlink_models import CachedMember
 from edge_agent.errors import StoreError
 from edge_agent.store import DeviceStore, RecordedOrder
-from kiosk.config import TierConfig
 from kiosk.services.cart import Cart, CartLine
 from kiosk.services.catalog import CatalogService
 from kiosk.services.clock import Clock
 from kiosk.services.connectivity import ConnectivityStatus
 from kiosk.services.errors import CartEmpty, OrderNotRecorded, SoldOutInCart
 from protocol.ids import new_order_id
-from rules.order import Member, Policy, PricingInputs, Promotions, Tier, Wallet
+from protocol.payloads.order import OrderLine as WireOrderLine
+from rules.order import Coupon, Member, Policy, PricingInputs, Wallet
 from rules.pricing import price_order
 from rules.results import PaymentSource, PricedOrder
 
@@ -52,26 +52,22 @@ class OrderService:
         clock: Clock,
         connectivity: ConnectivityStatus,
         *,
-        tiers: Mapping[str, TierConfig] | None = None,
         remainder_to_counter: bool = False,
     ) -> None:
-        """Wire the store, the catalog, time and connectivity."""
+        """Wire the store, the catalog (prices, offers, tiers), time and connectivity."""
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.connectivity = connectivity
-        self.tiers = dict(tiers or {})
         self.remainder_to_counter = remainder_to_counter
 
     def _member(self, cached: CachedMember | None) -> Member | None:
         if cached is None:
             return None
-        tier = self.tiers.get(cached.tier, TierConfig())
-        return Member(cached.member_id, Tier(cached.tier, tier.member_price,
-                                             tier.points_multiplier_pct))
+        return Member(cached.member_id, self.catalog.tier(cached.tier))
 
     def inputs(self, cart: Cart, cached: CachedMember | None, *, use_points: bool = False,
-               online: bool | None = None) -> PricingInputs:
+               online: bool | None = None, coupon: Coupon | None = None) -> PricingInputs:
         """The engine's inputs for this cart and diner (wallet from the member cache)."""
         if not len(cart):
             raise CartEmpty("the cart is empty")
@@ -82,8 +78,8 @@ class OrderService:
                 subsidy_cents=cached.subsidy_cents,
                 points_balance=cached.points,
                 use_points=use_points,
-                # the cache carries one stored-value balance (no paid/bonus split yet)
                 paid_balance_cents=cached.balance_cents,
+                bonus_balance_cents=cached.bonus_cents,
                 online=online,
                 offline_limit_cents=cached.offline_limit_cents,
             )
@@ -92,15 +88,17 @@ class OrderService:
             now=self.clock.now(),
             member=self._member(cached),
             set_meals=cart.rules_sets(),
-            promotions=Promotions(set_meals=self.catalog.set_meal_offers()),
+            promotions=self.catalog.promotions(),
+            coupon=coupon if cached is not None else None,
             wallet=wallet,
-            policy=Policy(remainder_to_counter=self.remainder_to_counter),
+            policy=Policy(remainder_to_counter=self.remainder_to_counter,
+                          points_rate=self.catalog.points_rate()),
         )
 
-    def quote(self, cart: Cart, cached: CachedMember | None, *, use_points: bool = False
-              ) -> PricedOrder:
+    def quote(self, cart: Cart, cached: CachedMember | None, *, use_points: bool = False,
+              coupon: Coupon | None = None) -> PricedOrder:
         """Price the cart; raises a rules PricingError (InsufficientFunds...) or CartEmpty."""
-        return price_order(self.inputs(cart, cached, use_points=use_points))
+        return price_order(self.inputs(cart, cached, use_points=use_points, coupon=coupon))
 
     def sold_out_lines(self, cart: Cart, period: str | None) -> list[CartLine]:
         """Lines whose dish is no longer sellable in the latest catalog."""
@@ -108,7 +106,7 @@ class OrderService:
         return [ln for ln in cart.lines.values() if not self.catalog.sellable(ln.dish_id, period)]
 
     def place(self, cart: Cart, cached: CachedMember | None, *, period: str, order_id: str,
-              use_points: bool = False) -> Placed:
+              use_points: bool = False, coupon: Coupon | None = None) -> Placed:
         """Re-check stock, price, and commit the order with its outbox row (one transaction).
 
         ``order_id`` is made once per checkout attempt by the caller, so a retried tap
@@ -119,7 +117,8 @@ class OrderService:
             raise SoldOutInCart(tuple(ln.line_id for ln in gone),
                                 tuple(f"{ln.name_zh} {ln.name_en}" for ln in gone))
         online = self.connectivity.online()
-        priced = price_order(self.inputs(cart, cached, use_points=use_points, online=online))
+        priced = price_order(self.inputs(cart, cached, use_points=use_points, online=online,
+                                         coupon=coupon))
         draft = order_draft(cart, priced, cached, period=period, order_id=order_id,
                             offline=not online)
         try:
@@ -138,6 +137,7 @@ def order_draft(cart: Cart, priced: PricedOrder, cached: CachedMember | None, *,
     lines = []
     by_id = {p.line_id: p for p in priced.lines}
     for line in cart.lines.values():
+        extra = {"note": line.note} if line.note and WIRE_HAS_NOTE else {}
         lines.append({
             "dish_id": line.dish_id,
             "name_zh": line.name_zh,
@@ -146,17 +146,18 @@ def order_draft(cart: Cart, priced: PricedOrder, cached: CachedMember | None, *,
             "unit_price_cents": line.unit_price_cents,
             "weight_g": line.grams,
             "modifiers": [
-                {"code": o.code, "name_zh": o.name_zh, "name_en": o.name_en,
-                 "price_delta_cents": o.price_delta_cents}
+                {"code": wire_modifier_code(o.group, o.code), "name_zh": o.name_zh,
+                 "name_en": o.name_en, "price_delta_cents": o.price_delta_cents}
                 for o in line.options
             ],
             # list amount as the engine computed it (weighed: rounded once per plate)
             "line_total_cents": by_id[line.line_id].list_cents,
             "station": line.station,
+            **extra,
         })
     payments = [
         {"method": WIRE_METHOD[p.source], "amount_cents": p.amount_cents,
-         "reference": p.source.value if p.source in _STORED else None}
+         "reference": _reference(p.source, priced)}
         for p in priced.payments
     ]
     return {
@@ -174,6 +175,21 @@ def order_draft(cart: Cart, priced: PricedOrder, cached: CachedMember | None, *,
 
 
 _STORED = (PaymentSource.STORED_VALUE_PAID, PaymentSource.STORED_VALUE_BONUS)
+# protocol's OrderLine gains an optional ``note`` (another change); send it once it is there.
+WIRE_HAS_NOTE = "note" in WireOrderLine.model_fields
+
+
+def _reference(source: PaymentSource, priced: PricedOrder) -> str | None:
+    """Stored value: paid or bonus; coupon: the coupon id, which the hub redeems."""
+    if source is PaymentSource.COUPON:
+        return priced.coupon_code
+    return source.value if source in _STORED else None
+
+
+def wire_modifier_code(group: str, choice: str) -> str:
+    """``portion_large``: the group keeps two groups' same-named choices apart on the ticket."""
+    code = f"{group}_{choice}"
+    return code if len(code) <= 32 else choice
 
 
 def new_checkout_id() -> str:

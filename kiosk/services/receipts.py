@@ -12,7 +12,7 @@ from hardware.printer.status import PrinterFault
 from kiosk.services.cart import Cart
 from kiosk.services.ordering import Placed
 from rules.money import format_cents
-from rules.results import PaymentSource
+from rules.results import PaymentSource, PricedOrder
 
 log = logging.getLogger(__name__)
 
@@ -29,30 +29,43 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _discount_label(priced: PricedOrder, line_id: str) -> tuple[str, str]:
+    """The reasons of the discounts that touched this line ("会员价", "满减"...)."""
+    reasons = [d.reason for d in priced.discounts if line_id in d.line_ids]
+    if not reasons:
+        return "优惠", "Discount"
+    zh = "、".join(dict.fromkeys(r.zh for r in reasons))
+    en = ", ".join(dict.fromkeys(r.en for r in reasons))
+    return _cut(zh, 40), _cut(en, 60)
+
+
 def build_receipt(placed: Placed, cart: Cart, member: CachedMember | None, *,
                   canteen_name: str, timezone: str) -> Receipt:
-    """The receipt of a placed order.
+    """The receipt of a placed order: each line at list price, its discount on its own line.
 
-    hardware's Receipt has no discount line: a line priced below list (member price, set
-    meal) is printed at its net amount as one line ("x2" in the name), so the printed
-    lines add up to what was paid, exactly as the engine split it.
+    Line totals after discounts add up to the order total, and the payment parts to the
+    same, exactly as the engine split it (the coupon is a payment, not a line discount).
     """
     priced = placed.priced
     nets = {p.line_id: p for p in priced.lines}
     lines = []
     for line in cart.lines.values():
         p = nets[line.line_id]
-        plain = (p.net_cents == p.list_cents and line.grams is None
-                 and all(o.price_delta_cents >= 0 for o in line.options))
+        rules_line = line.rules_line()
         mods = tuple(Modifier(name_zh=_cut(o.name_zh, 40), name_en=_cut(o.name_en, 60),
-                              price_cents=o.price_delta_cents if plain else 0)
+                              price_cents=o.price_delta_cents)
                      for o in line.options)
-        suffix = f" x{line.qty}" if line.qty > 1 and not plain else ""
+        zh, en = _discount_label(priced, line.line_id)
+        weighed = line.grams is not None
         lines.append(ReceiptLine(
-            name_zh=_cut(line.name_zh + suffix, 40), name_en=_cut(line.name_en + suffix, 60),
-            qty=line.qty if plain else 1,
-            unit_price_cents=line.unit_price_cents if plain else p.net_cents,
+            name_zh=_cut(line.name_zh, 40), name_en=_cut(line.name_en, 60),
+            qty=line.qty,
+            # weighed: the plate's amount (rounded once, as the engine did) before modifiers
+            unit_price_cents=(p.list_cents - rules_line.modifier_cents) if weighed
+            else line.unit_price_cents,
             modifiers=mods, weight_g=line.grams,
+            per_100g_cents=line.unit_price_cents if weighed else None,
+            discount_cents=p.list_cents - p.net_cents, discount_zh=zh, discount_en=en,
         ))
     paid = priced.paid_by
     payment = Payment(
@@ -69,7 +82,8 @@ def build_receipt(placed: Placed, cart: Cart, member: CachedMember | None, *,
     if member is not None:
         # balances as the cache knew them minus this order; the hub's ledger is authoritative
         balances = Balances(
-            stored_value_cents=member.balance_cents - payment.stored_value_cents,
+            stored_value_cents=member.balance_cents + member.bonus_cents
+            - payment.stored_value_cents,
             subsidy_cents=member.subsidy_cents - payment.subsidy_cents,
             points=member.points - priced.points_used,
         )

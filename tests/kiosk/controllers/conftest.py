@@ -35,12 +35,26 @@ TOKEN_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 LUNCH = datetime(2025, 3, 5, 4, 0, tzinfo=UTC)
 
 
+PORTION = {"code": "portion", "name_zh": "份量", "name_en": "Portion", "required": True,
+           "choices": [{"code": "regular", "name_zh": "标准", "name_en": "Regular"},
+                       {"code": "large", "name_zh": "大份", "name_en": "Large",
+                        "price_delta_cents": 300}]}
+SPICE = {"code": "spice", "name_zh": "辣度", "name_en": "Spice",
+         "choices": [{"code": "mild", "name_zh": "微辣", "name_en": "Mild"},
+                     {"code": "hot", "name_zh": "特辣", "name_en": "Hot"}]}
+OPTIONS_BY_CATEGORY: dict[str, list[dict[str, Any]]] = {
+    "meat": [PORTION, SPICE], "vegetable": [PORTION]}
+
+
 def _dish(i: str, zh: str, en: str, cat: str, price: int, member: int | None = None,
           tags: tuple[str, ...] = (), allergens: tuple[str, ...] = (), station: str = "wok",
           kcal: int = 400) -> dict[str, Any]:
-    return {"id": i, "name_zh": zh, "name_en": en, "category": cat, "price_cents": price,
+    dish = {"id": i, "name_zh": zh, "name_en": en, "category": cat, "price_cents": price,
             "member_price_cents": member, "tags": list(tags), "allergens": list(allergens),
-            "kcal": kcal, "station": station}
+            "kcal": kcal, "station": station, "options": OPTIONS_BY_CATEGORY.get(cat, [])}
+    if cat == "buffet":  # weighed: price (and member price) per 100 g from the scale
+        dish["price_per_100g_cents"] = price
+    return dish
 
 
 DISHES = [
@@ -106,14 +120,36 @@ CATALOG: dict[str, Any] = {
              {"category": "meat", "count": 2}, {"category": "vegetable", "count": 1},
              {"category": "staple", "count": 1}]},
     ],
+    "offers": {
+        "tiers": [
+            {"code": "gold", "name_zh": "金卡", "name_en": "Gold", "member_price": True,
+             "points_multiplier_pct": 150},
+            {"code": "standard", "name_zh": "普通会员", "name_en": "Standard",
+             "member_price": False},
+        ],
+    },
 }
 
 MEMBERS = [
     # (member id, card number, name, tier, balance, subsidy, points, offline limit)
     ("m-1001", "0012345678", "张伟", "gold", 5000, 1200, 800, 1000),
     ("m-1002", "0087654321", "李娜", "standard", 300, 0, 0, 1000),
-    ("m-1003", "0011110000", "王芳", "blocked", 9000, 0, 0, 1000),
+    ("m-1003", "0011110000", "王芳", "standard", 9000, 0, 0, 1000),
+    ("m-1004", "0022220000", "赵敏", "gold", 500, 0, 0, 3000),
 ]
+# what the member cache adds for some members: bonus balance, dietary profile, lost card
+PROFILES: dict[str, dict[str, Any]] = {
+    "m-1003": {"blocked": True},
+    "m-1004": {"bonus_cents": 2000, "preferences": ["halal"], "allergens": ["peanut"]},
+}
+
+
+COUPON_TERMS: dict[str, Any] = {
+    "five-off": {"name_zh": "满20减5元券", "name_en": "￥5 off ￥20", "kind": "amount_off",
+                 "amount_cents": 500, "min_spend_cents": 2000},
+    "free-drink": {"name_zh": "免费饮品券", "name_en": "Free drink", "kind": "free_dish",
+                   "dish_id": "juice"},
+}
 
 
 def card_hash(card: str) -> str:
@@ -135,7 +171,8 @@ def seed(store: DeviceStore) -> None:
         for digest in (card_hash(card), identifier_hash("member", mid, SITE_KEY)):
             upserts.append({"identifier_hash": digest, "member_id": mid, "display_name": name,
                             "tier": tier, "balance_cents": bal, "subsidy_cents": sub,
-                            "points": pts, "offline_limit_cents": lim})
+                            "points": pts, "offline_limit_cents": lim,
+                            **PROFILES.get(mid, {})})
     applier = DownlinkApplier(store.conn, site_id="site-1")
     applier.apply_member_delta(MemberCacheDelta.model_validate({
         "from_version": 0, "to_version": 1, "full": True,
@@ -152,18 +189,7 @@ def kiosk_config(tmp_path: Path, **extra: Any) -> KioskConfig:
         "idle_seconds": 60, "recommendations": 4,
         "member_ids": {"token_keys": {"k1": public_key_b64(TOKEN_KEY)},
                        "site_key_file": str(key_file)},
-        "tiers": {"gold": {"member_price": True, "points_multiplier_pct": 150,
-                           "name_zh": "金卡", "name_en": "Gold"}},
-        "options": [
-            {"code": "portion", "name_zh": "份量", "name_en": "Portion", "required": True,
-             "categories": ["meat", "vegetable"],
-             "choices": [{"code": "regular", "name_zh": "标准", "name_en": "Regular"},
-                         {"code": "large", "name_zh": "大份", "name_en": "Large",
-                          "price_delta_cents": 300}]},
-            {"code": "spice", "name_zh": "辣度", "name_en": "Spice", "categories": ["meat"],
-             "choices": [{"code": "mild", "name_zh": "微辣", "name_en": "Mild"},
-                         {"code": "hot", "name_zh": "特辣", "name_en": "Hot"}]},
-        ],
+        "coupons": COUPON_TERMS,
         "station_minutes": {"wok": 4, "noodle": 6},
     }
     raw.update(extra)

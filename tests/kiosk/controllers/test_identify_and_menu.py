@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kiosk.controllers.journey import Step
+from kiosk.i18n import Text
 from protocol.tokens import generate_private_key, sign_member_token
 from tests.kiosk.controllers.conftest import LUNCH, TOKEN_KEY, Kiosk
 
@@ -67,7 +68,8 @@ def test_card_tap_identifies_and_blocked_card_is_refused(kiosk: Kiosk) -> None:
     j = kiosk.journey
     j.start()
     assert not j.identify("card", "0011110000")
-    assert "blocked" in j.state.message.en and "冻结" in j.state.message.zh
+    assert j.state.message == Text("此卡已挂失，请到柜台咨询。",
+                                   "This card has been reported lost. Please ask at the counter.")
     assert not j.identify("card", "9999999999")
     assert "find your membership" in j.state.message.en
     assert j.identify("card", "0087654321")
