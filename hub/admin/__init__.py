@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 
 from hub import i18n
 from hub.admin.auth import AdminAuth
+from hub.admin.member_desk import register_member_desk
 from hub.admin.shell import TEMPLATES_DIR, HubAdmin, register_catalogs
 from hub.admin.views import ALL_VIEWS
 from hub.settings import Settings
@@ -46,4 +47,5 @@ def mount_admin(app: FastAPI, settings: Settings, engine: Engine) -> None:
     auth.templates = admin.templates
     for view in ALL_VIEWS:
         admin.add_view(view)
+    register_member_desk(admin, settings)
     logger.info("admin shell mounted at %s", ADMIN_PATH)

@@ -1,4 +1,4 @@
-"""Login to the admin shell: the hub's own users and argon2 check, admin and manager only."""
+"""Login to the admin shell: the hub's own users and argon2 check; admin, manager, cashier."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette import status
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hub.admin.access import SHELL_ROLES, desk_home_redirect
 from hub.i18n import gettext
 from hub.i18n import lazy_gettext as _l
 from hub.models.users import Role, User
@@ -21,8 +22,8 @@ from hub.services.users import authenticate
 
 logger = logging.getLogger(__name__)
 
-ADMIN_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
-"""Roles that may use the admin shell; cashiers, kitchens and devices use their own screens."""
+ADMIN_ROLES = SHELL_ROLES
+"""Roles that may sign in; hub.admin.access limits a cashier to the member desk."""
 
 ROLE_LABELS = {
     Role.ADMIN: _l("administrator"),
@@ -91,7 +92,7 @@ class AdminAuth(AuthenticationBackend):
             request.session.clear()
             return False
         request.state.admin_user = user
-        return True
+        return desk_home_redirect(request, Role(user.role)) or True
 
     async def _refuse(self, request: Request, message: str) -> Response:
         if self.templates is None:  # mount_admin always sets it; stay safe if not
