@@ -48,6 +48,10 @@ class SessionSettings:
     tls_ca_file: Path | None = None
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
+    # Acknowledge a QoS 1 message only after on_message returned (its handler
+    # committed); a handler that raises leaves it unacknowledged and the session
+    # reconnects, so the broker delivers it again.
+    manual_ack: bool = False
 
 
 MessageHandler = Callable[[str, bytes], None]
@@ -76,6 +80,7 @@ class MqttSession:
         self._next_attempt = 0.0
         self.connects = 0
         self.last_error: str | None = None
+        self._redeliver: str | None = None  # why a handler failed (manual_ack)
 
     @property
     def connected(self) -> bool:
@@ -88,6 +93,7 @@ class MqttSession:
             CallbackAPIVersion.VERSION2,
             client_id=s.client_id,
             protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=s.manual_ack,
         )
         # paho's own queue is unbounded by default; the agent never gives it more
         # than its in-flight window, and publishes nothing while offline.
@@ -157,6 +163,11 @@ class MqttSession:
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             self._drop(f"connection lost ({mqtt.error_string(rc)})")
             return
+        if self._redeliver is not None:
+            # Unacknowledged messages come again only on a new connection.
+            why, self._redeliver = self._redeliver, None
+            self._drop(why)
+            return
         if (
             not self._connected
             and self._connecting_since is not None
@@ -215,6 +226,7 @@ class MqttSession:
             self._connected = True
             self._connecting_since = None
             self._failures = 0
+            self._redeliver = None
             self.connects += 1
             if not flags.session_present:
                 log.info("broker has no session for %s (first start or expired)",
@@ -241,9 +253,16 @@ class MqttSession:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
             self._on_message_cb(msg.topic, bytes(msg.payload))
-        except Exception:
+        except Exception as err:
             # A handler bug must not take the session down with it.
             log.exception("error handling a message on %s", msg.topic)
+            if self.settings.manual_ack:
+                self._redeliver = f"handler failed, not acknowledged: {err}"
+            return
+        if self.settings.manual_ack and self._redeliver is None:
+            # After a failure nothing more is acknowledged on this connection: the
+            # broker redelivers in order once we reconnect.
+            client.ack(msg.mid, msg.qos)
 
     def _notify(self, up: bool) -> None:
         try:

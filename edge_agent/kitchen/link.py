@@ -5,8 +5,9 @@ subscribes to its site's device uplinks (order.placed from kiosks, order.state
 from other kitchen devices) with a persistent session (clean_start=False,
 SessionExpiryInterval>0, QoS 1), so the broker queues what arrives while it is
 down. A message is acknowledged only after the handler has committed it
-(paho sends PUBACK when on_message returns), so a crash in between means a
-redelivery, which the store's keys turn into a no-op.
+(manual acks: ``client.ack`` after the commit; a failed commit leaves it
+unacknowledged and the session reconnects), so a crash or a failed commit in
+between means a redelivery, which the store's keys turn into a no-op.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class KitchenLink:
                 keepalive_s=cfg.keepalive_s, session_expiry_s=cfg.session_expiry_s,
                 subscriptions=(uplink_filter(cfg.site_id),), will_topic=topic,
                 will_payload=encode(offline), reconnect_min_s=0.2, reconnect_max_s=2.0,
+                manual_ack=True,
             ),
             on_message=self._on_message, on_connected=self._connected,
         )

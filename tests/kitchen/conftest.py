@@ -30,13 +30,20 @@ def kitchen_toml(path: Path, broker: PrivateBroker, device: str, mode: str = "kd
     return path
 
 
-def agent_toml(path: Path, broker: PrivateBroker, device: str) -> Path:
-    """Write an edge agent TOML for ``device`` (same store file as its kitchen config)."""
+def agent_toml(path: Path, broker: PrivateBroker, device: str, window: int = 100,
+                ack_timeout_s: float = 2.0) -> Path:
+    """Write an edge agent TOML for ``device`` (same store file as its kitchen config).
+
+    With no hub on the site nothing is ever acknowledged, so a burst needs a window as
+    large as the burst (the agent keeps at most ``window`` unacknowledged events out);
+    a long ``ack_timeout_s`` stops its re-sends from hiding a message the KDS lost.
+    """
     path.write_text(
         f'site_id = "site-1"\ndevice_id = "{device}"\n'
         f'store_path = "{path.parent / (device + ".db")}"\n'
         f"[broker]\nport = {broker.port}\nkeepalive_s = 5\nreconnect_max_s = 1.0\n"
-        f"[outbox]\nack_timeout_s = 2.0\nmax_retry_interval_s = 4.0\n")
+        f"[outbox]\nack_timeout_s = {ack_timeout_s}\n"
+        f"max_retry_interval_s = {max(4.0, ack_timeout_s)}\nwindow = {window}\n")
     return path
 
 
