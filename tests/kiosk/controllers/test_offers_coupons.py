@@ -1,4 +1,4 @@
-"""Catalog options and offers, member profile, lost cards, coupons at checkout, receipt discounts."""
+"""Catalog options and offers, member profile, lost cards, coupons, receipt discounts."""
 
 from __future__ import annotations
 
@@ -124,7 +124,8 @@ def test_tier_and_points_rate_come_from_the_catalog(tmp_path: Path) -> None:
     j = kiosk.journey
     j.start()
     j.identify("card", "0087654321")  # standard: member_price false in offers
-    assert j.state.member.tier == Text("普通会员", "Standard")
+    member = j.state.member
+    assert member is not None and member.tier == Text("普通会员", "Standard")
     order_dish(j, "kung-pao-chicken")
     j.open_cart()
     assert j.cart.state.total_text == "￥18.00"  # no member price for this tier
@@ -144,8 +145,9 @@ def test_profile_presets_filters_and_bonus_balance_pays_after_paid(kiosk: Kiosk)
     assert j.identify("card", PROFILE_CARD)
     f = j.menu.state.filters
     assert f.halal and f.hide_allergens == frozenset({"peanut"})
-    assert Text("清真", "Halal") in j.state.member.diet
-    assert j.state.member.bonus_text == "￥20.00"
+    member = j.state.member
+    assert member is not None and Text("清真", "Halal") in member.diet
+    assert member.bonus_text == "￥20.00"
     shown = {c.dish_id for cat in j.menu.state.categories for c in cat.dishes}
     assert "kung-pao-chicken" not in shown and "braised-pork" not in shown
     assert "beef-brisket" in shown
@@ -198,15 +200,18 @@ def test_coupon_pays_after_subsidy_and_is_referenced_for_the_hub(kiosk: Kiosk) -
     assert j.cart.state.coupon is None
 
 
+NOT_OURS = Text("这不是本食堂的优惠券。", "This is not a coupon of this canteen.")
+
+
 def test_coupon_refusals_each_with_their_message(kiosk: Kiosk) -> None:
     j = cart_with(kiosk)
+    foreign = sign_coupon_token(coupon_id="c-9", template_code="five-off", member_id="m-1001",
+                                expires_at=LUNCH + timedelta(days=1), key_id="k1",
+                                private_key=generate_private_key())
     cases = [
         (coupon(days=-1), Text("这张优惠券已过期。", "This coupon has expired.")),
-        (coupon()[:-4] + "AAAA", Text("这不是本食堂的优惠券。", "This is not a coupon of this canteen.")),
-        (sign_coupon_token(coupon_id="c-9", template_code="five-off", member_id="m-1001",
-                           expires_at=LUNCH + timedelta(days=1), key_id="k1",
-                           private_key=generate_private_key()),
-         Text("这不是本食堂的优惠券。", "This is not a coupon of this canteen.")),
+        (coupon()[:-4] + "AAAA", NOT_OURS),  # altered
+        (foreign, NOT_OURS),  # signed by a key that is not the hub's
         (coupon(member="m-1002"),
          Text("这张优惠券属于其他会员。", "This coupon belongs to another member.")),
         (coupon(template="mystery"),
@@ -223,7 +228,8 @@ def test_coupon_refusals_each_with_their_message(kiosk: Kiosk) -> None:
         assert j.cart.state.coupon is None
     j.cart.remove(j.cart.state.lines[0].line_id)  # 6.00 left: below the 20.00 minimum
     assert not j.scan_coupon(coupon())
-    assert "20" in j.state.message.en
+    msg = j.state.message
+    assert msg is not None and "20" in msg.en
 
 
 def test_guest_cannot_use_a_coupon(kiosk: Kiosk) -> None:
