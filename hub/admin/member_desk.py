@@ -119,7 +119,7 @@ class MemberDeskView(BaseView):
         except Refused as err:
             return await self._profile(request, error=str(err), form="top-up")
         url = request.url_for("admin:view-member-desk-profile", member_id=member_id)
-        return RedirectResponse(f"{url}?receipt={receipt.receipt_no}#receipt", status_code=303)
+        return RedirectResponse(f"{url}?receipt={receipt.receipt_no}", status_code=303)
 
     @expose("/member-desk/{member_id:int}/coupons", methods=["POST"],
             identity="member-desk-coupon")
