@@ -11,6 +11,7 @@ from typing import Any
 from hardware.sim.printer import PrinterSimulator
 from kiosk.controllers.journey import JourneyController, Step
 from kiosk.i18n import Text
+from kiosk.services.ordering import WIRE_HAS_NOTE
 from protocol.tokens import generate_private_key, sign_coupon_token
 from tests.kiosk.controllers.conftest import (
     CATALOG,
@@ -85,6 +86,8 @@ def test_options_come_from_the_dish_and_reach_the_order_with_names_and_note(kios
         {"code": "portion_large", "name_zh": "大份", "name_en": "Large", "price_delta_cents": 300},
         {"code": "spice_hot", "name_zh": "特辣", "name_en": "Hot", "price_delta_cents": 0}]
     assert line["line_total_cents"] == 2100
+    if WIRE_HAS_NOTE:  # protocol's OrderLine.note (added alongside this change)
+        assert line["note"].startswith("不要香菜 x")
 
 
 def test_weighed_dish_is_the_one_with_a_price_per_100g(kiosk: Kiosk) -> None:
