@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from edge_agent.kitchen.schema import Clock, emit_state, open_store, utc_now
 from edge_agent.kitchen.tickets import Ticket, TicketItem, split_order
@@ -49,13 +50,50 @@ class KdsStore:
         """Apply an order.placed or order.state from the site broker; True if anything changed."""
         if isinstance(env.payload, OrderPlaced):
             return self.apply_order(env.payload) > 0
-        if isinstance(env.payload, OrderStateChanged) and env.payload.state == "cancelled":
+        p = env.payload
+        if isinstance(p, OrderStateChanged) and p.state == "cancelled":
             with write_txn(self.conn):
                 n = self.conn.execute(
                     "UPDATE kitchen_ticket SET cancelled = 1 WHERE order_id = ? AND cancelled = 0",
-                    (env.payload.order_id,),
+                    (p.order_id,),
                 ).rowcount
             return n > 0
+        if (isinstance(p, OrderStateChanged) and p.station is not None
+                and env.device != self.device_id):
+            return self.apply_remote(p)
+        return False
+
+    def apply_remote(self, ev: OrderStateChanged) -> bool:
+        """A bump or recall made on another display of the same station: shown here too.
+
+        It applies only if later than the last bump/recall seen here, so replays and
+        stale events change nothing; no event is emitted (the other display did).
+        """
+        if ev.station is None:
+            return False
+        with write_txn(self.conn):
+            row = self.conn.execute(
+                "SELECT bumped_at, changed_at FROM kitchen_ticket WHERE order_id = ?"
+                " AND station = ? AND cancelled = 0", (ev.order_id, ev.station)).fetchone()
+            if row is None:
+                return False
+            bumped_at, changed_at = row
+            if changed_at is not None and ev.at <= datetime.fromisoformat(changed_at):
+                return False
+            at = ev.at.isoformat()
+            if ev.state == "ready" and bumped_at is None:
+                (seq,) = self.conn.execute(
+                    "SELECT coalesce(max(bump_seq), 0) + 1 FROM kitchen_ticket").fetchone()
+                self.conn.execute(
+                    "UPDATE kitchen_ticket SET bumped_at = ?, bump_seq = ?, changed_at = ?"
+                    " WHERE order_id = ? AND station = ?",
+                    (at, seq, at, ev.order_id, ev.station))
+                return True
+            if ev.state == "in_preparation" and bumped_at is not None:
+                self.conn.execute(
+                    "UPDATE kitchen_ticket SET bumped_at = NULL, bump_seq = NULL, changed_at = ?"
+                    " WHERE order_id = ? AND station = ?", (at, ev.order_id, ev.station))
+                return True
         return False
 
     def apply_order(self, order: OrderPlaced) -> int:
@@ -108,9 +146,9 @@ class KdsStore:
             (seq,) = self.conn.execute(
                 "SELECT coalesce(max(bump_seq), 0) + 1 FROM kitchen_ticket").fetchone()
             self.conn.execute(
-                "UPDATE kitchen_ticket SET bumped_at = ?, bump_seq = ?"
+                "UPDATE kitchen_ticket SET bumped_at = ?, bump_seq = ?, changed_at = ?"
                 " WHERE order_id = ? AND station = ?",
-                (now.isoformat(), seq, order_id, station),
+                (now.isoformat(), seq, now.isoformat(), order_id, station),
             )
             self._emit(t, "ready", now)
             if log_action:
@@ -150,8 +188,8 @@ class KdsStore:
             if t is None or t.bumped_at is None:
                 return None
             self.conn.execute(
-                "UPDATE kitchen_ticket SET bumped_at = NULL, bump_seq = NULL"
-                " WHERE order_id = ? AND station = ?", (order_id, station))
+                "UPDATE kitchen_ticket SET bumped_at = NULL, bump_seq = NULL, changed_at = ?"
+                " WHERE order_id = ? AND station = ?", (now.isoformat(), order_id, station))
             self._emit(t, "in_preparation", now)
             if log_action:
                 self._log("recall", order_id, station)
@@ -218,16 +256,21 @@ class KdsStore:
 def _items_json(items: Sequence[TicketItem]) -> str:
     return json.dumps([
         [i.line_no, i.dish_id, i.name_zh, i.name_en, i.qty, [list(m) for m in i.modifiers],
-         i.weight_g, list(i.flags), i.done] for i in items
+         i.weight_g, list(i.flags), i.done, i.note] for i in items
     ], ensure_ascii=False)
+
+
+def _item(x: list[Any]) -> TicketItem:
+    # Rows stored before notes existed have nine fields.
+    ln, d, zh, en, q, mods, w, fl, done = x[:9]
+    note = str(x[9]) if len(x) > 9 else ""
+    return TicketItem(ln, d, zh, en, q, tuple((m[0], m[1]) for m in mods), w, tuple(fl), done,
+                      note)
 
 
 def _ticket(row: Sequence[object]) -> Ticket:
     order_id, station, order_no, placed_at, stations, items, flags, bumped_at = row
-    parsed = tuple(
-        TicketItem(ln, d, zh, en, q, tuple((m[0], m[1]) for m in mods), w, tuple(fl), done)
-        for ln, d, zh, en, q, mods, w, fl, done in json.loads(str(items))
-    )
+    parsed = tuple(_item(x) for x in json.loads(str(items)))
     return Ticket(
         str(order_id), str(station), str(order_no), datetime.fromisoformat(str(placed_at)),
         tuple(json.loads(str(stations))), parsed,

@@ -31,6 +31,7 @@ SCHEMA = (
         bump_seq    INTEGER,
         cancelled   INTEGER NOT NULL DEFAULT 0,
         received_at REAL NOT NULL,
+        changed_at  TEXT,
         PRIMARY KEY (order_id, station)
     )""",
     "CREATE INDEX IF NOT EXISTS kitchen_ticket_open ON kitchen_ticket (bumped_at, placed_at)",
@@ -74,11 +75,27 @@ def open_store(path: Path | str) -> sqlite3.Connection:
     try:
         for stmt in SCHEMA:
             conn.execute(stmt)
+        _add_missing_columns(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     return conn
+
+
+# Columns added after a table first shipped: (table, column, declaration).
+ADDED_COLUMNS = (
+    # When a cook (here or on another display of the station) last bumped or
+    # recalled the ticket: a state event from elsewhere applies only if later.
+    ("kitchen_ticket", "changed_at", "TEXT"),
+)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, decl in ADDED_COLUMNS:
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
 
 def emit_state(

@@ -32,6 +32,7 @@ class TicketItem:
     weight_g: int | None = None
     flags: tuple[str, ...] = ()
     done: bool = False
+    note: str = ""  # the diner's words for the cook ("no coriander")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ def split_order(
             line_no=n, dish_id=line.dish_id, name_zh=line.name_zh, name_en=line.name_en,
             qty=line.qty, modifiers=tuple((m.name_zh, m.name_en) for m in line.modifiers),
             weight_g=line.weight_g, flags=tuple(flags_by_dish.get(line.dish_id, ())),
+            note=line.note,
         ))
     tickets = []
     for station, items in per_station.items():

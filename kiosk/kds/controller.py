@@ -12,11 +12,28 @@ from edge_agent.kitchen.config import KitchenConfig
 from edge_agent.kitchen.kds_store import KdsStore
 from edge_agent.kitchen.link import LinkStatus
 from edge_agent.kitchen.tickets import Ticket, age_level, all_day, open_per_station
-from kiosk.kds.words import word
+from kiosk.i18n import translate
 
 # Bump-bar keys (a bump bar is a USB keyboard with few keys): digits pick a card.
 KEY_ACTIONS = {"b": "bump", "enter": "bump", "r": "recall", "u": "undo",
                "left": "prev", "right": "next", "up": "prev", "down": "next"}
+
+
+def locale_of(language: str) -> str:
+    """The kiosk catalog's language for a kitchen config's ``language`` ("zh"/"en")."""
+    return "zh_Hans" if language == "zh" else "en"
+
+
+def labels(language: str) -> dict[str, str]:
+    """The fixed words of the KDS screen, from the kiosk's gettext catalogs."""
+    lang = locale_of(language)
+    return {
+        "title": translate(lang, "Kitchen display"),
+        "all_day": translate(lang, "All day"),
+        "bump": translate(lang, "Bump"),
+        "recall": translate(lang, "Recall"),
+        "undo": translate(lang, "Undo"),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +48,19 @@ class KdsView:
 
 def _clock_text(ts: float | None, lang: str) -> str:
     if ts is None:
-        return word("never", lang)
+        return translate(lang, "none")
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
+
+
+def _escape(text: str) -> str:
+    """Diner or catalog text inside Kivy markup: brackets and & shown as typed."""
+    return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
 
 
 def _age_text(age_s: float) -> str:
     minutes, seconds = divmod(int(age_s), 60)
+    if minutes >= 24 * 60:  # a forgotten ticket (or a wrong clock): days, still narrow
+        return f"{minutes // (24 * 60)}d+"
     if minutes >= 100:  # keeps the header narrow; a ticket this old is red anyway
         return f"{minutes // 60}h{minutes % 60:02d}"
     return f"{minutes}:{seconds:02d}"
@@ -49,6 +73,7 @@ class KdsController:
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store, self.config, self.now = store, config, now
         self.lang = config.language
+        self.locale = locale_of(config.language)
         self.tickets: list[Ticket] = []
         self.selected = 0
         self.link = LinkStatus(False, time.time(), None)
@@ -64,7 +89,7 @@ class KdsController:
         now = self.now()
         cards = [self._card(i, t, now) for i, t in enumerate(self.tickets)]
         counts = "   ".join(f"{s}: {n}" for s, n in sorted(open_per_station(self.tickets).items()))
-        total = f"{word('open', self.lang)} {len(self.tickets)}"
+        total = translate(self.locale, "{n} open").format(n=len(self.tickets))
         rows = [{"text": f"{n:>3} × {zh if self.lang == 'zh' else en}"}
                 for zh, en, n in all_day(self.tickets)]
         return KdsView(cards, f"{total}    {counts}", rows, self.banner())
@@ -73,9 +98,10 @@ class KdsController:
         """Empty when connected; else the loud line a cook must not miss."""
         if self.link.connected:
             return ""
-        lang = self.lang
-        return (f"{word('lost', lang)} — {word('since', lang)} {_clock_text(self.link.since, lang)}"
-                f" · {word('last_msg', lang)} {_clock_text(self.link.last_message_at, lang)}")
+        lang = self.locale
+        text = translate(lang, "Site broker lost since {since} · last message {last}")
+        return text.format(since=_clock_text(self.link.since, lang),
+                           last=_clock_text(self.link.last_message_at, lang))
 
     def key(self, key: str) -> str | None:
         """Handle a bump-bar key; the action taken, or None."""
@@ -114,19 +140,24 @@ class KdsController:
     def _card(self, index: int, t: Ticket, now: datetime) -> dict[str, Any]:
         age = max(0.0, (now - t.placed_at).total_seconds())
         level = age_level(age, self.config.warn_after_s, self.config.late_after_s)
-        lines = []
+        lines, notes = [], []
         for it in t.items:
             name = f"{it.name_zh} {it.name_en}" if self.lang == "en" else it.name_zh
             weight = f" {it.weight_g}g" if it.weight_g else ""
-            text = f"[b]{it.qty}×[/b] {name}{weight}"
+            mark = " [b]*[/b]" if it.note and not it.done else ""
+            text = f"[b]{it.qty}×[/b] {_escape(name)}{weight}{mark}"
             for zh, en in it.modifiers:
-                text += f"\n     + {zh if self.lang == 'zh' else en}"
+                text += f"\n     + {_escape(zh if self.lang == 'zh' else en)}"
             lines.append(f"[s][color=888888]{text}[/color][/s]" if it.done else text)
+            if it.note and not it.done:
+                short = it.name_zh if self.lang == "zh" else it.name_en
+                notes.append(f"* {_escape(short)}: [b]{_escape(it.note)}[/b]")
         return {
             "order_id": t.order_id, "station": t.station,
             "title": f"#{index + 1}  {t.order_no}",
             "station_text": t.station, "age_text": _age_text(age),
             "level": level, "items_text": "\n".join(lines),
             "flags_text": "  ".join(f.upper() for f in t.flags),
+            "notes_text": "\n".join(notes), "notes_lines": len(notes),
             "selected": index == self.selected,
         }

@@ -9,13 +9,18 @@ from typing import Any
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    DictProperty,
+    ListProperty,
+    NumericProperty,
+    StringProperty,
+)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from edge_agent.kitchen.link import LinkStatus
-from kiosk.kds.controller import KdsController
-from kiosk.kds.words import WORDS, word
+from kiosk.kds.controller import KdsController, labels
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).with_name("kds.kv")
@@ -33,6 +38,8 @@ class KdsCard(ButtonBehavior, BoxLayout):
     level = StringProperty("fresh")
     items_text = StringProperty("")
     flags_text = StringProperty("")
+    notes_text = StringProperty("")
+    notes_lines = NumericProperty(0)
     selected = BooleanProperty(False)
 
     def on_release(self) -> None:
@@ -56,9 +63,9 @@ class KdsRoot(BoxLayout):
 
     def __init__(self, controller: KdsController, font: str, **kw: Any) -> None:
         self.controller = controller
-        lang = controller.lang
-        super().__init__(font=font, words={k: word(k, lang) for k in WORDS},
-                         title=word("title", lang), all_day_title=word("all_day", lang), **kw)
+        words = labels(controller.lang)
+        super().__init__(font=font, words=words, title=words["title"],
+                         all_day_title=words["all_day"], **kw)
         # Background threads only pull this trigger; bursts coalesce into one refresh.
         self.changed = Clock.create_trigger(lambda _dt: self.refresh())
         Clock.schedule_interval(lambda _dt: self.show(self.controller.view()), 1.0)

@@ -12,7 +12,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
 from edge_agent.kitchen.link import LinkStatus
-from kiosk.kds.words import both, word
+from kiosk.i18n import _, translate
 from kiosk.pickup.controller import Announcer, PickupController
 
 KV = Path(__file__).with_name("pickup.kv")
@@ -30,15 +30,18 @@ class PickupRoot(BoxLayout):
 
     font = StringProperty("Roboto")
     banner = StringProperty("")
-    prep_title = StringProperty(both("preparing"))
-    ready_title = StringProperty(both("ready"))
+    prep_title = StringProperty("")
+    ready_title = StringProperty("")
     preparing = ListProperty([])
     ready = ListProperty([])
 
     def __init__(self, controller: PickupController, announcer: Announcer, font: str,
                  **kw: Any) -> None:
         self.controller, self.announcer = controller, announcer
-        super().__init__(font=font, **kw)
+        # Diners read the board: both languages on each column's title.
+        prep, ready = _("Preparing"), _("Ready for pickup")
+        super().__init__(font=font, prep_title=f"{prep.zh} {prep.en}",
+                         ready_title=f"{ready.zh} {ready.en}", **kw)
         self.changed = Clock.create_trigger(lambda _dt: self.refresh())
         # Ready numbers also leave the board with time, not only with events.
         Clock.schedule_interval(lambda _dt: self.refresh(), 5.0)
@@ -55,8 +58,8 @@ class PickupRoot(BoxLayout):
     @mainthread
     def link_changed(self, status: LinkStatus) -> None:
         """Show at once when the site broker is lost."""
-        lang = self.controller.config.language
-        self.banner = "" if status.connected else word("lost", lang)
+        lang = "zh_Hans" if self.controller.config.language == "zh" else "en"
+        self.banner = "" if status.connected else translate(lang, "Site broker lost")
 
 
 Builder.load_file(str(KV))

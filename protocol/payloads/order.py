@@ -53,6 +53,9 @@ class OrderLine(WireModel):
     modifiers: tuple[Modifier, ...] = Field(default=(), max_length=20)
     line_total_cents: Cents
     station: Code
+    # The diner's words for the kitchen ("no coriander"); optional, so messages
+    # written before it existed stay valid.
+    note: ShortText = ""
 
     @model_validator(mode="after")
     def _total_matches_price(self) -> Self:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,7 +65,7 @@ def start_agent(procs: dict[str, subprocess.Popen[bytes]], conf: Path, device: s
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run_screen(conf: Path, out: Path, *args: str, timeout: float = 60) -> dict[str, object]:
+def run_screen(conf: Path, out: Path, *args: str, timeout: float = 60) -> dict[str, Any]:
     """Run the screen driver under Xvfb in a subprocess; its JSON result."""
     env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_HOME": str(ROOT / "tests/_artifacts/kivy"),
            "KIVY_LOG_MODE": "PYTHON"}

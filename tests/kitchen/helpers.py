@@ -11,14 +11,20 @@ from protocol.payloads.kitchen import OrderStateChanged
 T0 = datetime(2025, 3, 1, 4, 30, tzinfo=UTC)
 
 
-def draft(*lines: tuple[str, str, str, str, int], member: str | None = None) -> dict[str, Any]:
-    """An order draft for DeviceStore.record_order: lines of (dish, zh, en, station, qty)."""
-    out = []
-    for dish, zh, en, station, qty in lines:
-        out.append({"dish_id": dish, "name_zh": zh, "name_en": en, "qty": qty,
-                    "unit_price_cents": 500, "line_total_cents": 500 * qty, "station": station,
-                    "modifiers": []})
-    total = sum(x["line_total_cents"] for x in out)
+def draft(*lines: tuple[str, str, str, str, int], member: str | None = None,
+          notes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An order draft for DeviceStore.record_order: lines of (dish, zh, en, station, qty);
+    ``notes`` are the lines' notes, in order (missing ones are left out)."""
+    out: list[dict[str, Any]] = []
+    total = 0
+    for i, (dish, zh, en, station, qty) in enumerate(lines):
+        line: dict[str, Any] = {"dish_id": dish, "name_zh": zh, "name_en": en, "qty": qty,
+                                "unit_price_cents": 500, "line_total_cents": 500 * qty,
+                                "station": station, "modifiers": []}
+        if i < len(notes) and notes[i]:
+            line["note"] = notes[i]
+        out.append(line)
+        total += 500 * qty
     return {"meal_period": "lunch", "member_id": member, "lines": out,
             "subtotal_cents": total, "total_cents": total,
             "payments": [{"method": "stored_value", "amount_cents": total}], "paid": True}
@@ -34,15 +40,16 @@ def state(order_id: str, state: str, minutes: float, station: str | None = None,
           stations: tuple[str, ...] = ("wok", "noodles"), device: str = "kds-1",
           order_no: str = "A001") -> Envelope:
     """An order.state envelope ``minutes`` after T0."""
-    ev = OrderStateChanged(order_id=order_id, order_no=order_no, state=state,  # type: ignore[arg-type]
+    ev = OrderStateChanged(order_id=order_id, order_no=order_no, state=state,
                            at=T0 + timedelta(minutes=minutes), station=station,
                            stations=stations)
     return make_envelope("order.state", ev, site="site-1", device=device)
 
 
-def placed(order_id: str | None = None, order_no: str = "A001") -> Envelope:
-    """An order.placed envelope at T0 with a wok and a noodles line."""
+def placed(order_id: str | None = None, order_no: str = "A001",
+           placed_at: datetime = T0) -> Envelope:
+    """An order.placed envelope (at T0 unless given) with a wok and a noodles line."""
     d = draft(*LUNCH)
     payload = {**d, "order_id": order_id or new_order_id(), "order_no": order_no,
-               "placed_at": T0}
+               "placed_at": placed_at}
     return make_envelope("order.placed", payload, site="site-1", device="kiosk-1")

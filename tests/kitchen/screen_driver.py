@@ -7,6 +7,7 @@ python tests/kitchen/screen_driver.py CONFIG OUT_JSON --expect N [--shot PNG] [-
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -15,6 +16,29 @@ from pathlib import Path
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def header_gaps(root: object) -> list[float]:
+    """Per visible card, the smallest horizontal gap between title, station and age texts."""
+    from kivy.uix.label import Label
+
+    gaps = []
+    rv = root.ids.rv  # type: ignore[attr-defined]
+    for card in rv.layout_manager.children:
+        header = card.children[-1]  # first child in kv order
+        labels = [w for w in reversed(header.children) if isinstance(w, Label)]
+        spans = []
+        for w in labels:
+            tw = min(w.texture_size[0], w.width)
+            if w.halign == "center":
+                left = w.x + (w.width - tw) / 2
+            elif w.halign == "right":
+                left = w.right - tw
+            else:
+                left = w.x
+            spans.append((left, left + tw))
+        gaps.append(min(b[0] - a[1] for a, b in itertools.pairwise(spans)))
+    return gaps
 
 
 def main() -> None:
@@ -28,6 +52,12 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=30)
     args = p.parse_args()
 
+    from kivy.config import Config
+
+    # Before anything imports kivy.core.window (kiosk.app may): the window's size is fixed
+    # when it is created.
+    Config.set("graphics", "width", "1280")
+    Config.set("graphics", "height", "800")
     from edge_agent.kitchen.config import load_kitchen_config
     from kiosk.app import KioskApp, configure_window
     from kiosk.kds.wiring import KitchenServices
@@ -61,7 +91,9 @@ def main() -> None:
             Window.screenshot(name=str(args.shot))
         result["banner"] = root.banner
         if cfg.mode == "kds":
-            result["cards"] = [(c["title"], c["station"], c["items_text"]) for c in root.cards]
+            result["cards"] = [(c["title"], c["station"], c["items_text"], c["notes_text"])
+                               for c in root.cards]
+            result["header_gaps"] = header_gaps(root)
             result["counts"] = root.counts
             if args.bump_all:
                 while root.controller.key("b"):

@@ -72,7 +72,7 @@ def wait_online(broker: PrivateBroker, device: str, timeout: float = 30.0) -> No
     while time.monotonic() < deadline:
         msg = subscribe.simple(display_topic("site-1", device), hostname=broker.host,
                                port=broker.port, retained=True)
-        if b'"online"' in bytes(msg.payload):  # type: ignore[union-attr]
+        if b'"online"' in bytes(msg.payload):
             return
         time.sleep(0.1)
     raise AssertionError(f"{device} never came online")
