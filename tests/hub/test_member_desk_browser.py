@@ -35,6 +35,7 @@ from tests.hub.test_admin_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DOCS_SCREENSHOTS,
+    RunningHub,
     free_port,
     log_in,
     new_page,
@@ -54,11 +55,9 @@ pytestmark = [
 
 
 @dataclass
-class DeskHub:
-    """Where the test hub listens, its engine and the member the test serves."""
+class DeskHub(RunningHub):
+    """A running hub plus the member the test serves."""
 
-    url: str
-    engine: Engine
     member_id: int
 
 
@@ -199,7 +198,8 @@ def test_cashier_finds_a_member_by_phone_and_tops_up(
     expect(page.get_by_test_id("receipt-bonus")).to_have_text("￥5.00")
     expect(page.get_by_test_id("receipt-balance")).to_have_text("￥50.00")
     expect(page.get_by_test_id("receipt-operator")).to_have_text("mei")
-    expect(page.get_by_test_id("receipt-time")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$"))
+    local_time = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$")
+    expect(page.get_by_test_id("receipt-time")).to_have_text(local_time)
     expect(page.get_by_test_id("balance-paid")).to_have_text("￥50.00")
     expect(page.get_by_test_id("balance-bonus")).to_have_text("￥5.00")
     ledger = page.get_by_test_id("ledger")
@@ -234,11 +234,11 @@ def test_cashier_cannot_reach_the_dish_pages(hub: DeskHub, browser: Browser) -> 
         assert reply is not None and reply.status == 403, path
     page.goto(f"{hub.url}/admin/")  # the dashboard sends a cashier to the desk
     expect(page).to_have_url(re.compile(r"/admin/member-desk$"))
-    reply = page.request.post(
+    posted = page.request.post(
         f"{hub.url}/admin/member-desk/{hub.member_id}/adjust",
         form={"account": "paid", "amount": "100", "reason": "gift"}, max_redirects=0,
     )
-    assert reply.status == 403
+    assert posted.status == 403
     assert entries(hub.engine, hub.member_id) == []
 
 
