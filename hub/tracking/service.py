@@ -35,8 +35,16 @@ class Recorded:
 def record(conn: Connection, envelopes: Iterable[Envelope]) -> Recorded:
     """Store order.placed / order.state envelopes once each (by message id), then refold.
 
-    Call inside the caller's transaction (the ingest batch's), so events and
-    the state derived from them commit together.
+    Contract for the ingest worker:
+    - ``conn`` is the ingest batch's connection with its transaction open; this
+      function never commits, rolls back or opens a transaction of its own, so the
+      events, the refolded state and the batch's other rows commit (or fail) together.
+    - ``envelopes`` are already parsed; any type other than order.placed and
+      order.state is skipped, so the whole batch may be passed.
+    - Idempotent by ``Envelope.message_id``: a message already stored (an earlier
+      batch, or twice in this one) is counted in ``duplicates`` and changes nothing.
+    - Events may arrive in any order; each touched order is refolded from all its events.
+    Returns the counts and the ids of the refolded orders.
     """
     rows: list[dict[str, Any]] = []
     for env in envelopes:
