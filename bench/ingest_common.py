@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import socket
 import subprocess
 import sys
 import threading
@@ -42,7 +43,7 @@ SECRETS = {"CANTEEN_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
            "CANTEEN_LOOKUP_HASH_KEY": "bench-lookup-hash-key-0123456789abcdef0123"}
 # Timed autosave (see docs/performance.md): saving on every change caps a session
 # at a few hundred messages per second.
-TIMED_AUTOSAVE = "autosave_on_changes false\nautosave_interval 1"
+TIMED_AUTOSAVE = "autosave_on_changes false\nautosave_interval 1\nset_tcp_nodelay true"
 
 
 @contextmanager
@@ -163,6 +164,9 @@ class Fleet:
             c.max_inflight_messages_set(100)
             c.on_message = self._on_ack
             c.connect(b.host, b.port)
+            sock = c.socket()
+            if isinstance(sock, socket.socket):  # as a device would (paho leaves Nagle on)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             c.subscribe(device_downlink_topic(SITE, d, "ack"), qos=1)
             c.loop_start()
             self.clients[d] = c

@@ -23,6 +23,7 @@ from paho.mqtt.properties import Properties
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 from ingest_common import Fleet, broker, hub_db, make_orders, workers  # noqa: E402
+
 from protocol import uplink_filter  # noqa: E402
 
 DEVICES = ["k1", "k2", "k3", "k4"]
@@ -105,9 +106,9 @@ def main() -> None:
         top = ceiling(work, n)
         rows.append(("do-nothing paho subscriber (ceiling)", "-", n, top))
         for backend in ("sqlite", "postgres"):
-            rows.append((f"1 worker, one commit per message (baseline)", backend, nb,
+            rows.append(("1 worker, one commit per message (baseline)", backend, nb,
                          through_workers(work, backend, nb, 1, "--max-batch", "1")))
-            rows.append(("1 worker, batched commits (<=500 / 20 ms)", backend, n,
+            rows.append(("1 worker, batched commits (<=500 / 5 ms)", backend, n,
                          through_workers(work, backend, n, 1)))
             rows.append(("2 workers on $share, batched", backend, n,
                          through_workers(work, backend, n, 2)))

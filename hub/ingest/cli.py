@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--group", default=env("CANTEEN_INGEST_GROUP", "ingest"),
                    help="shared-subscription group the workers split the stream in")
     p.add_argument("--max-batch", type=int, default=500, help="most messages per transaction")
-    p.add_argument("--max-wait-ms", type=float, default=20.0,
+    p.add_argument("--max-wait-ms", type=float, default=5.0,
                    help="longest a message waits for its batch to fill")
     p.add_argument("--no-catalog", action="store_true",
                    help="do not publish the sites' catalogs when connected")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -46,7 +47,7 @@ class WorkerSettings:
     share_group: str = "ingest"
     hub_id: str = "hub"
     max_batch: int = 500
-    max_wait_ms: float = 20.0
+    max_wait_ms: float = 5.0
     session_expiry_s: int = 7 * 24 * 3600
     receive_maximum: int = 1000
     keepalive_s: int = 30
@@ -138,6 +139,11 @@ class IngestWorker:
         if rc.is_failure:
             log.warning("broker refused the connection: %s", rc)
             return
+        sock = client.socket()
+        if isinstance(sock, socket.socket):
+            # paho leaves Nagle on: acks written right after a batch's PUBACKs would
+            # wait for the broker's delayed ACK (~40 ms here, docs/performance.md).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         topic = uplink_filter(share_group=self.settings.share_group)
         client.subscribe(topic, qos=1)
         log.info("connected as %s, subscribed to %s", self.settings.client_id, topic)
