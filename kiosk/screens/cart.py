@@ -14,6 +14,7 @@ from kivy.properties import (
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.widgets import sync_rows
 
 
 class CartLine(BoxLayout):
@@ -55,17 +56,12 @@ class CartScreen(KioskScreen):
 
     def on_lines(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One CartLine per row."""
-        box = self.ids.line_list
-        box.clear_widgets()
-        for row in rows:
-            box.add_widget(CartLine(on_change=self.change_quantity, **row))
+        sync_rows(self.ids.line_list, [{**row, "on_change": self.change_quantity} for row in rows],
+                  CartLine)
 
     def on_split(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One SplitRow per payment source."""
-        box = self.ids.split_list
-        box.clear_widgets()
-        for row in rows:
-            box.add_widget(SplitRow(**row))
+        sync_rows(self.ids.split_list, rows, SplitRow)
 
     def change_quantity(self, line_id: str, qty: int) -> None:
         """A line's new quantity (zero removes it)."""

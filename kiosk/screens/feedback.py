@@ -7,7 +7,7 @@ from typing import Any
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.widgets import KButton
+from kiosk.screens.widgets import sync_buttons
 
 
 class FeedbackScreen(KioskScreen):
@@ -20,23 +20,11 @@ class FeedbackScreen(KioskScreen):
 
     def on_faces(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """Five face buttons, worst to best."""
-        box = self.ids.face_row
-        box.clear_widgets()
-        for row in rows:
-            button = KButton(text=row["text"], selected=row["selected"], hfactor=1.6)
-            button.score = row["score"]
-            button.bind(on_release=lambda b: self.rate(b.score))
-            box.add_widget(button)
+        sync_buttons(self.ids.face_row, rows, self.rate, key="score", hfactor=1.6)
 
     def on_tags(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One toggle per quick tag."""
-        box = self.ids.tag_grid
-        box.clear_widgets()
-        for row in rows:
-            button = KButton(text=row["text"], selected=row["selected"])
-            button.code = row["code"]
-            button.bind(on_release=lambda b: self.toggle_tag(b.code))
-            box.add_widget(button)
+        sync_buttons(self.ids.tag_grid, rows, self.toggle_tag)
 
     def rate(self, score: int) -> None:
         """Choose a face."""

@@ -7,7 +7,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.widgets import KButton
+from kiosk.screens.widgets import sync_buttons
 
 
 class MenuScreen(KioskScreen):
@@ -27,20 +27,11 @@ class MenuScreen(KioskScreen):
 
     def on_categories(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One big button per category (a handful, rebuilt when the menu changes)."""
-        self._fill(self.ids.category_list, rows, self.choose_category)
+        sync_buttons(self.ids.category_list, rows, self.choose_category)
 
     def on_filters(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One toggle button per dietary filter."""
-        self._fill(self.ids.filter_row, rows, self.toggle_filter)
-
-    @staticmethod
-    def _fill(box: Any, rows: list[dict[str, Any]], action: Any) -> None:
-        box.clear_widgets()
-        for row in rows:
-            button = KButton(text=row["text"], selected=row.get("selected", False))
-            button.code = row["code"]
-            button.bind(on_release=lambda b: action(b.code))
-            box.add_widget(button)
+        sync_buttons(self.ids.filter_row, rows, self.toggle_filter)
 
     def choose_category(self, code: str) -> None:
         """Show one category."""

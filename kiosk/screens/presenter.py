@@ -26,6 +26,12 @@ TICK_SECONDS = 1.0
 WEIGHT_SECONDS = 0.25
 
 
+def assign(widget: Any, name: str, value: Any) -> None:
+    """Set a property only when the value differs (lists of rows compare by content)."""
+    if getattr(widget, name) != value:
+        setattr(widget, name, value)
+
+
 class Presenter:
     """Subscribes to the journey and its step controllers; renders dirty parts per frame."""
 
@@ -233,20 +239,21 @@ class Presenter:
             codes.append(p.SET_MEALS)
         if self.category not in codes:
             self.category = codes[0] if codes else ""
-        screen.categories = [{"code": c, "text": p.category_label(c, lang),
-                              "selected": c == self.category} for c in codes]
+        assign(screen, "categories", [{"code": c, "text": p.category_label(c, lang),
+                              "selected": c == self.category} for c in codes])
         f = st.filters
-        screen.filters = [
+        assign(screen, "filters", [
             {"code": "halal", "text": p.tr("Halal", lang), "selected": f.halal},
             {"code": "vegetarian", "text": p.tr("Vegetarian", lang), "selected": f.vegetarian},
             {"code": "no_spice", "text": p.tr("No spice", lang), "selected": f.no_spice},
-        ]
+        ])
         if self.category == p.SET_MEALS:
-            screen.dishes = [p.set_meal_row(s, lang, screen.pick) for s in st.set_meals]
+            rows = [p.set_meal_row(s, lang, screen.pick) for s in st.set_meals]
         else:
             cat = next((c for c in st.categories if c.code == self.category), None)
-            screen.dishes = [p.dish_row(d, lang, screen.pick) for d in (cat.dishes if cat else ())]
-        screen.recommended = [p.dish_row(d, lang, screen.pick) for d in st.recommended]
+            rows = [p.dish_row(d, lang, screen.pick) for d in (cat.dishes if cat else ())]
+        assign(screen, "dishes", rows)  # an unchanged list must not refresh the RecycleView
+        assign(screen, "recommended", [p.dish_row(d, lang, screen.pick) for d in st.recommended])
         screen.empty_text = p.tr("Nothing matches your filters.", lang) if st.period else \
             p.tr("No meal is being served right now.", lang)
         screen.hidden = p.tr("{count} dishes hidden by your filters", lang,
@@ -270,7 +277,7 @@ class Presenter:
         screen.subname = p.other(card.name, lang)
         screen.description = card.description.in_lang(lang)
         screen.facts, screen.allergens = p.dish_facts(card, lang)
-        screen.option_groups = p.option_groups(st.options, lang)
+        assign(screen, "option_groups", p.option_groups(st.options, lang))
         screen.quantity = st.qty
         screen.weighed = card.per_100g
         screen.grams = p.tr("{grams} g on the scale", lang, grams=st.grams) if st.grams else ""
@@ -288,9 +295,9 @@ class Presenter:
         open_slot = next((s.code for s in st.slots if len(s.picked) < s.count), codes[-1])
         if self.slot not in codes or self._slot_full(st, self.slot):
             self.slot = open_slot
-        screen.slots = [{"code": s.code, "text": f"{p.slot_label(s.name, lang)} "
+        assign(screen, "slots", [{"code": s.code, "text": f"{p.slot_label(s.name, lang)} "
                                                  f"{len(s.picked)}/{s.count}",
-                         "selected": s.code == self.slot} for s in st.slots]
+                         "selected": s.code == self.slot} for s in st.slots])
         slot = next(s for s in st.slots if s.code == self.slot)
         screen.current_slot = slot.code
         screen.last_pick = slot.picked[-1] if slot.picked else ""
@@ -298,7 +305,7 @@ class Presenter:
         picked = [names.get(d, d) for s in st.slots for d in s.picked]
         screen.chosen = p.tr("Chosen: {names}", lang, names=p.join(picked, lang)) if picked else \
             p.tr("Pick one dish for each place", lang)
-        screen.candidates = [p.dish_row(c, lang, screen.pick) for c in slot.candidates]
+        assign(screen, "candidates", [p.dish_row(c, lang, screen.pick) for c in slot.candidates])
         screen.complete = st.complete
 
     @staticmethod
@@ -310,8 +317,8 @@ class Presenter:
         st = self.journey.cart.state
         lang = self.lang
         screen = self.root.screen("cart")
-        screen.lines = p.cart_rows(st.lines, lang)
-        screen.split = p.split_rows(st, lang)
+        assign(screen, "lines", p.cart_rows(st.lines, lang))
+        assign(screen, "split", p.split_rows(st, lang))
         screen.total = st.total_text
         screen.note = p.cart_note(st, self.journey.state.guest, lang)
         screen.error = p.both(st.error, lang)
@@ -333,9 +340,9 @@ class Presenter:
         done.receipt = p.both(st.printer_message, lang) if st.printer_message else \
             p.tr("Your receipt is printing. Please take it.", lang)
         fb = self.root.screen("feedback")
-        fb.faces = [{"score": s, "text": p.FACES[s](lang), "selected": s == st.rating}
-                    for s in self.journey.done.faces]
-        fb.tags = [{"code": c, "text": t.in_lang(lang), "selected": c in st.tags}
-                   for c, t in self.journey.done.tag_choices]
+        assign(fb, "faces", [{"score": s, "text": p.FACES[s](lang), "selected": s == st.rating}
+                    for s in self.journey.done.faces])
+        assign(fb, "tags", [{"code": c, "text": t.in_lang(lang), "selected": c in st.tags}
+                   for c, t in self.journey.done.tag_choices])
         fb.rating = st.rating or 0
         fb.thanks = p.tr("Thank you for your feedback!", lang) if st.feedback_sent else ""

@@ -7,7 +7,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.widgets import KButton
+from kiosk.screens.widgets import sync_buttons
 
 
 class SetMealScreen(KioskScreen):
@@ -24,13 +24,11 @@ class SetMealScreen(KioskScreen):
 
     def on_slots(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One tab per slot, showing how many are picked."""
-        box = self.ids.slot_row
-        box.clear_widgets()
-        for row in rows:
-            button = KButton(text=row["text"], selected=row["selected"])
-            button.code = row["code"]
-            button.bind(on_release=lambda b: self.presenter.choose_slot(b.code))
-            box.add_widget(button)
+        sync_buttons(self.ids.slot_row, rows, self.choose_slot)
+
+    def choose_slot(self, code: str) -> None:
+        """Show the candidates of another slot."""
+        self.presenter.choose_slot(code)
 
     def pick(self, _kind: str, dish_id: str) -> None:
         """Add a dish to the slot being filled."""

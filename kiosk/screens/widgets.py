@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.clock import Clock
@@ -82,6 +83,38 @@ class KButton(ButtonBehavior, FitLabel):
     selected = BooleanProperty(False)
     hfactor = NumericProperty(1.0)
     compact = BooleanProperty(False)
+    key = ObjectProperty(None, allownone=True)
+
+
+def sync_buttons(box: Any, rows: list[dict[str, Any]], action: Callable[[Any], None],
+                 key: str = "code", **button_kw: Any) -> None:
+    """One KButton per row in ``box``, reusing the buttons already there (taps stay cheap)."""
+    buttons = list(reversed(box.children))
+    if len(buttons) != len(rows):
+        box.clear_widgets()
+        buttons = []
+        for _ in rows:
+            button = KButton(**button_kw)
+            button.bind(on_release=lambda b: action(b.key))
+            box.add_widget(button)
+            buttons.append(button)
+    for button, row in zip(buttons, rows, strict=True):
+        button.key = row[key]
+        button.text = row["text"]
+        button.selected = row.get("selected", False)
+
+
+def sync_rows(box: Any, rows: list[dict[str, Any]], factory: Callable[..., Any]) -> None:
+    """One ``factory(**row)`` widget per row in ``box``, updating existing ones in place."""
+    widgets = list(reversed(box.children))
+    if len(widgets) != len(rows):
+        box.clear_widgets()
+        for row in rows:
+            box.add_widget(factory(**row))
+        return
+    for widget, row in zip(widgets, rows, strict=True):
+        for name, value in row.items():
+            setattr(widget, name, value)
 
 
 class Badge(Label):
@@ -101,17 +134,20 @@ class BadgeRow(BoxLayout):
         self.bind(items=self._rebuild_trigger, width=self._rebuild_trigger)
 
     def _rebuild(self, *_args: Any) -> None:
+        pool = list(reversed(self.children))  # reuse badge widgets: recycled cards call often
         self.clear_widgets()
         used = 0.0
         items = list(self.items)
         for i, item in enumerate(items):
-            badge = Badge(text=item["text"], bg=item["bg"])
+            badge = pool.pop(0) if pool else Badge()
+            badge.text, badge.bg = item["text"], item["bg"]
             badge.texture_update()
             width = badge.texture_size[0] + dp(14)
             more = len(items) - i - 1
             reserve = dp(40) if more else 0.0
             if used + width + reserve > self.width:
-                self.add_widget(Badge(text=f"+{len(items) - i}", bg=item["bg"]))
+                badge.text = f"+{len(items) - i}"
+                self.add_widget(badge)
                 break
             self.add_widget(badge)
             used += width + self.spacing
