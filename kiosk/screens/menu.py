@@ -27,11 +27,11 @@ class MenuScreen(KioskScreen):
 
     def on_categories(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One big button per category (a handful, rebuilt when the menu changes)."""
-        sync_buttons(self.ids.category_list, rows, self.choose_category)
+        sync_buttons(self.ids.category_list, rows, self.choose_category, font_role="m")
 
     def on_filters(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One toggle button per dietary filter."""
-        sync_buttons(self.ids.filter_row, rows, self.toggle_filter)
+        sync_buttons(self.ids.filter_row, rows, self.toggle_filter, font_role="m")
 
     def choose_category(self, code: str) -> None:
         """Show one category."""

@@ -64,10 +64,13 @@ def category_label(code: str, lang: str) -> str:
     return label(lang) if label else code.replace("_", " ").title()
 
 
-def slot_label(name: Text, lang: str) -> str:
-    """A set-meal slot's name; a bare category code (zh == en) gets the category's label."""
-    # adapter: the controller names build-your-own slots by their category code
-    return category_label(name.en, lang) if name.zh == name.en else name.in_lang(lang)
+def slot_label(name: Text, lang: str, candidates: Sequence[Any] = ()) -> str:
+    """A set-meal slot's name; a bare code (zh == en) becomes the dish's or category's name."""
+    # adapter: the controller names slots by a category code (build) or a dish id (fixed)
+    if name.zh != name.en:
+        return name.in_lang(lang)
+    dish = next((c for c in candidates if c.dish_id == name.en), None)
+    return dish.name.in_lang(lang) if dish is not None else category_label(name.en, lang)
 
 
 def join(names: Sequence[str], lang: str) -> str:

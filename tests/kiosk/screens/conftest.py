@@ -58,6 +58,9 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, Any]) -> Ite
             "receipt": {"main": "receipt", "queue_path": str(base / "print.db")},
         },
         roles={"card_reader": "card", "scale": "scale"},
+        promotions_zh=["周三会员日：红烧肉会员价 ￥18.00", "新品：番茄牛腩饭"],
+        promotions_en=["Member Wednesday: braised pork ￥18.00 for members",
+                       "New: tomato beef brisket rice"],
     )
     k.runtime.start()
     yield k

@@ -21,6 +21,7 @@ def test_member_orders_by_card_in_chinese(fresh: Driver) -> None:
     assert ui.root.manager.current == "idle"
     assert idle.ids.canteen.text == "第一食堂"
     assert idle.ids.period.text == "午餐  11:00–13:30"
+    assert "周三会员日" in idle.ids.promotions.text
     ui.screenshot("kiosk-idle-zh")
 
     ui.tap_id("start", "idle")
@@ -222,3 +223,19 @@ def test_refusal_is_a_friendly_toast_not_a_traceback(fresh: Driver) -> None:
     assert ui.root.manager.current == "identify"
     assert "柜台" in ui.root.ids.toast.text
     ui.screenshot("kiosk-identify-refused-zh", docs=False)
+
+
+def test_idle_time_returns_to_attract_and_forgets_the_diner(fresh: Driver) -> None:
+    ui = fresh
+    ui.tap_id("start", "idle")
+    assert ui.sims["card"].tap(CARD_GOLD)
+    assert ui.wait_until(lambda: ui.root.manager.current == "menu")
+    ui.tap_id("lang_en", "root")
+    ui.tap(ui.card_for("dish", "beef-brisket", ui.screen("menu").ids.dish_view))
+    assert ui.root.manager.current == "detail"
+    ui.kiosk.clock.advance(61)  # idle_seconds is 60 in the test config
+    assert ui.wait_until(lambda: ui.root.manager.current == "idle", timeout=3)  # the 1 s tick
+    ui.settle()
+    assert ui.journey.session.member is None and len(ui.journey.session.cart) == 0
+    assert ui.app.lang == "zh_Hans"
+    assert ui.screen("menu").ids.member_line.text == ""
