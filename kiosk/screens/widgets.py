@@ -59,9 +59,17 @@ class FitLabel(Label):
         self._fit_trigger()
 
     def overflows(self) -> bool:
-        """True when the rendered text is taller or wider than the box."""
+        """True when the text is taller or wider than the box, or a Latin word gets broken."""
         tw, th = self.texture_size
-        return th > self.height + 1 or tw > self.width + 1
+        return th > self.height + 1 or tw > self.width + 1 or self.breaks_a_word()
+
+    def breaks_a_word(self) -> bool:
+        """True when a Latin word is wider than the line, so Kivy would cut it in two."""
+        if self.shorten:
+            return False
+        room = self.width - self.hpad - self.padding[0] * 2
+        return any(word.isascii() and self._label.get_extents(word)[0] > room
+                   for word in self.text.split())
 
     def _fit(self, *_args: Any) -> None:
         if not self.text or not self.base_font_size:

@@ -95,6 +95,8 @@ class Driver:
         from kivy.core.window import Window
 
         self.settle()
+        Window.canvas.ask_update()
+        Window.dispatch("on_draw")  # read what was just drawn, not an undefined back buffer
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         written = Path(Window.screenshot(name=str(ARTIFACTS / f"{name}.png")))
         target = ARTIFACTS / f"{name}.png"
@@ -119,7 +121,8 @@ def overflowing_labels(widget: Widget) -> list[str]:
         if not isinstance(w, Label) or not w.text or w.opacity == 0 or w.height <= 1:
             continue
         tw, th = w.texture_size
-        if tw > w.width + 1 or th > w.height + 1:
+        broken = bool(getattr(w, "breaks_a_word", lambda: False)())
+        if tw > w.width + 1 or th > w.height + 1 or broken:
             bad.append(f"{type(w).__name__} {w.text!r}: text {tw}x{th} in box "
                        f"{w.width:.0f}x{w.height:.0f}")
     return bad
