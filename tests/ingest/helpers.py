@@ -57,14 +57,16 @@ def hub_env(settings: Settings, broker: PrivateBroker) -> dict[str, str]:
 
 
 def start_worker(settings: Settings, broker: PrivateBroker, worker_id: str, log_dir: Path,
-                 *extra: str, wait: bool = True) -> subprocess.Popen[bytes]:
+                 *extra: str, wait: bool = True,
+                 catalog: bool = False) -> subprocess.Popen[bytes]:
     """Start `python -m hub.ingest` as a real process; its log goes to log_dir."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"ingest-{worker_id}.log"
     seen = log.read_text().count("subscribed to") if log.exists() else 0
     out = open(log, "ab")  # noqa: SIM115 (lives with the process)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hub.ingest", "--worker-id", worker_id, "--no-catalog", *extra],
+        [sys.executable, "-m", "hub.ingest", "--worker-id", worker_id,
+         *([] if catalog else ["--no-catalog"]), *extra],
         env=hub_env(settings, broker), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
     )
     if wait:

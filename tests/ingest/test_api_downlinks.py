@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -28,7 +29,7 @@ from protocol import (
     parse,
     site_downlink_topic,
 )
-from tests.ingest.helpers import SITE, api_headers, prepare_hub, scalar
+from tests.ingest.helpers import SITE, api_headers, prepare_hub, scalar, start_worker, stop
 
 
 def order_msg(device: str, placed_at: datetime, seed: int, **changes: Any) -> Inbound:
@@ -182,3 +183,15 @@ def retained(broker: PrivateBroker, topic: str) -> Any:
     c.disconnect()
     c.loop_stop()
     return parse(got[0], topic=topic)
+
+
+def test_worker_publishes_catalogs_when_it_connects(
+    catalog_site: Settings, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    worker = start_worker(catalog_site, broker, "w1", tmp_path / "logs", catalog=True)
+    try:
+        snap = retained(broker, site_downlink_topic(SITE, "catalog")).payload_as(CatalogSnapshot)
+        assert snap.version == 1 and [d.id for d in snap.dishes] == ["d-rice"]
+    finally:
+        stop(worker)
+    assert worker.returncode == 0
