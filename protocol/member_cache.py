@@ -1,6 +1,6 @@
 """Wire shapes of the member-cache downlink: what a kiosk holds to serve members offline.
 
-Moved here from ``edge_agent/downlink_models.py`` (interim there, issue 4) so the hub can
+Shared by the hub (which builds it) and the devices (which apply it), so the hub can
 build what devices parse without importing device code; the fields are unchanged.
 ``identifier_hash`` is ``protocol.tokens.identifier_hash``: HMAC-SHA256 under the site key.
 """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edge_agent.downlink_models import CachedMember
 from edge_agent.store import DeviceStore
 from kiosk.config import KioskConfig
 from kiosk.recommend import Recommender
@@ -18,6 +17,7 @@ from kiosk.services.history import OrderHistory
 from kiosk.services.members import MemberDirectory
 from kiosk.services.ordering import OrderService
 from kiosk.services.receipts import ReceiptService
+from protocol.member_cache import CachedMember
 from protocol.payloads.catalog import MealPeriod
 from rules.dietary import DietaryFilter
 

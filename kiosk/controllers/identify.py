@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from edge_agent.downlink_models import CachedMember
 from kiosk.services.members import MemberDirectory
+from protocol.member_cache import CachedMember
 
 Method = Literal["qr", "card", "guest", "face"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from edge_agent.downlink_models import CachedMember
 from kiosk.i18n import Text, text_of
 from kiosk.services.catalog import unit_prices
+from protocol.member_cache import CachedMember
 from protocol.payloads.catalog import Dish
 from rules.dietary import ALLERGENS, DISH_TAGS, validate_allergens
 from rules.money import format_cents

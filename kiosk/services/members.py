@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from edge_agent.downlink_models import CachedMember
 from edge_agent.store import DeviceStore
 from kiosk.services.clock import Clock
 from kiosk.services.errors import (
@@ -15,6 +14,7 @@ from kiosk.services.errors import (
     NotConfigured,
     UnknownCode,
 )
+from protocol.member_cache import CachedMember
 from protocol.tokens import TokenError, TokenExpired, identifier_hash, verify_member_token
 
 log = logging.getLogger(__name__)

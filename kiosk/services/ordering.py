@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edge_agent.downlink_models import CachedMember
 from edge_agent.errors import StoreError
 from edge_agent.store import DeviceStore, RecordedOrder
 from kiosk.services.cart import Cart, CartLine
@@ -16,6 +15,7 @@ from kiosk.services.clock import Clock
 from kiosk.services.connectivity import ConnectivityStatus
 from kiosk.services.errors import CartEmpty, OrderNotRecorded, SoldOutInCart
 from protocol.ids import new_order_id
+from protocol.member_cache import CachedMember
 from protocol.payloads.order import OrderLine as WireOrderLine
 from rules.order import Coupon, Member, Policy, PricingInputs, Wallet
 from rules.pricing import price_order

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from edge_agent.downlink_models import CachedMember
 from hardware.printer.receipt import Balances, Modifier, Payment, Receipt, ReceiptLine
 from hardware.printer.service import ReceiptPrinting
 from hardware.printer.status import PrinterFault
 from kiosk.services.cart import Cart
 from kiosk.services.ordering import Placed
+from protocol.member_cache import CachedMember
 from rules.money import format_cents
 from rules.results import PaymentSource, PricedOrder
 

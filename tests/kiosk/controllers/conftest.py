@@ -17,7 +17,6 @@ os.makedirs(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"], exist_ok=True)
 import pytest  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from edge_agent.downlink_models import MemberCacheDelta  # noqa: E402
 from edge_agent.downlinks import DownlinkApplier  # noqa: E402
 from edge_agent.store import DeviceStore  # noqa: E402
 from kiosk.config import KioskConfig, parse_config  # noqa: E402
@@ -25,6 +24,7 @@ from kiosk.controllers.journey import JourneyController  # noqa: E402
 from kiosk.services.bootstrap import Runtime, build_services  # noqa: E402
 from kiosk.services.clock import FrozenClock  # noqa: E402
 from kiosk.services.connectivity import FixedConnectivity  # noqa: E402
+from protocol.member_cache import MemberCacheDelta  # noqa: E402
 from protocol.payloads.catalog import CatalogSnapshot  # noqa: E402
 from protocol.tokens import identifier_hash, public_key_b64  # noqa: E402
 
