@@ -7,7 +7,7 @@ from typing import Any
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.widgets import sync_buttons
+from kiosk.screens.widgets import FaceButton, sync_buttons
 
 
 class FeedbackScreen(KioskScreen):
@@ -20,7 +20,7 @@ class FeedbackScreen(KioskScreen):
 
     def on_faces(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """Five face buttons, worst to best."""
-        sync_buttons(self.ids.face_row, rows, self.rate, key="score", hfactor=1.6)
+        sync_buttons(self.ids.face_row, rows, self.rate, key="score", cls=FaceButton, hfactor=1.8)
 
     def on_tags(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One toggle per quick tag."""

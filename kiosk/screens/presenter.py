@@ -295,9 +295,11 @@ class Presenter:
         open_slot = next((s.code for s in st.slots if len(s.picked) < s.count), codes[-1])
         if self.slot not in codes or self._slot_full(st, self.slot):
             self.slot = open_slot
-        assign(screen, "slots", [{"code": s.code, "text": f"{p.slot_label(s.name, lang, s.candidates)} "
-                                                 f"{len(s.picked)}/{s.count}",
-                         "selected": s.code == self.slot} for s in st.slots])
+        assign(screen, "slots", [
+            {"code": s.code,
+             "text": f"{p.slot_label(s.name, lang, s.candidates)} {len(s.picked)}/{s.count}",
+             "selected": s.code == self.slot}
+            for s in st.slots])
         slot = next(s for s in st.slots if s.code == self.slot)
         screen.current_slot = slot.code
         screen.last_pick = slot.picked[-1] if slot.picked else ""

@@ -94,15 +94,25 @@ class KButton(ButtonBehavior, FitLabel):
     key = ObjectProperty(None, allownone=True)
 
 
+class FaceButton(KButton):
+    """A rating button with a drawn face (frown to smile) above its label."""
+
+    score = NumericProperty(3)
+
+    def on_key(self, _instance: Any, key: Any) -> None:
+        """The row key of a face button is its score, 1 to 5."""
+        self.score = int(key or 3)
+
+
 def sync_buttons(box: Any, rows: list[dict[str, Any]], action: Callable[[Any], None],
-                 key: str = "code", **button_kw: Any) -> None:
-    """One KButton per row in ``box``, reusing the buttons already there (taps stay cheap)."""
+                 key: str = "code", cls: type[KButton] = KButton, **button_kw: Any) -> None:
+    """One button per row in ``box``, reusing the buttons already there (taps stay cheap)."""
     buttons = list(reversed(box.children))
     if len(buttons) != len(rows):
         box.clear_widgets()
         buttons = []
         for _ in rows:
-            button = KButton(**button_kw)
+            button = cls(**button_kw)
             button.bind(on_release=lambda b: action(b.key))
             box.add_widget(button)
             buttons.append(button)
