@@ -6,7 +6,7 @@ import base64
 import binascii
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Public, well-known values: accepted only with demo_mode=True.
@@ -52,6 +52,25 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(60 * 8, ge=1, le=60 * 24 * 30, description="JWT lifetime.")
     host: str = Field("127.0.0.1", description="Address `canteen-hub serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `canteen-hub serve` binds.")
+    mqtt_host: str = Field(
+        "127.0.0.1", title="MQTT host",
+        description="Broker the ingest workers and the downlink publisher connect to.",
+    )
+    mqtt_port: int = Field(
+        1883, ge=1, le=65535, title="MQTT port", description="1883 plain, 8883 with TLS."
+    )
+    mqtt_username: str | None = Field(
+        None, title="MQTT user",
+        description="Hub service user on the broker (`canteen-hub fleet issue-service`).",
+    )
+    mqtt_password_file: Path | None = Field(
+        None, title="MQTT password file",
+        description="File holding the service user's password (read when connecting).",
+    )
+    mqtt_tls_ca_file: Path | None = Field(
+        None, title="MQTT CA file",
+        description="CA certificate of the broker; enables TLS when set.",
+    )
 
     @field_validator("field_encryption_key")
     @classmethod
@@ -84,6 +103,18 @@ class Settings(BaseSettings):
                 " (or CANTEEN_DEMO_MODE=true for a demo)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _mqtt_login_complete(self) -> Settings:
+        if self.mqtt_password_file is not None and not self.mqtt_username:
+            raise ValueError("mqtt_password_file needs mqtt_username")
+        return self
+
+    def mqtt_password(self) -> str | None:
+        """The service user's password, read from its file now (never kept in settings)."""
+        if self.mqtt_password_file is None:
+            return None
+        return self.mqtt_password_file.read_text(encoding="utf-8").strip()
 
     @property
     def effective_database_url(self) -> str:

@@ -1,14 +1,17 @@
-"""A one-shot MQTT publisher for the API: connect, publish at QoS 1, wait for PUBACK, leave."""
+"""The hub's MQTT login (service user, TLS) and a one-shot publisher for the API."""
 
 from __future__ import annotations
 
-import os
+import ssl
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from hub.settings import Settings
 
 
 class PublishFailed(RuntimeError):
@@ -17,16 +20,35 @@ class PublishFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class BrokerTarget:
-    """Where the hub publishes downlinks."""
+    """Where the hub connects and how it logs in (password read from its file at connect)."""
 
     host: str = "127.0.0.1"
     port: int = 1883
+    username: str | None = None
+    password_file: Path | None = None
+    tls_ca_file: Path | None = None
 
     @classmethod
-    def from_env(cls) -> BrokerTarget:
-        """CANTEEN_MQTT_HOST / CANTEEN_MQTT_PORT (hub Settings has no MQTT fields yet)."""
-        return cls(os.environ.get("CANTEEN_MQTT_HOST", "127.0.0.1"),
-                   int(os.environ.get("CANTEEN_MQTT_PORT", "1883")))
+    def from_settings(cls, settings: Settings) -> BrokerTarget:
+        """The broker of the hub's settings (CANTEEN_MQTT_*)."""
+        return cls(settings.mqtt_host, settings.mqtt_port, settings.mqtt_username,
+                   settings.mqtt_password_file, settings.mqtt_tls_ca_file)
+
+    def password(self) -> str | None:
+        """The service user's password, read now; PublishFailed when unreadable."""
+        if self.password_file is None:
+            return None
+        try:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise PublishFailed(f"mqtt password file: {err}") from err
+
+    def configure(self, client: mqtt.Client) -> None:
+        """Set the login and TLS of this target on a client before it connects."""
+        if self.username:
+            client.username_pw_set(self.username, self.password())
+        if self.tls_ca_file is not None:
+            client.tls_set(ca_certs=str(self.tls_ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
 
 
 class OneShotPublisher:
@@ -40,6 +62,7 @@ class OneShotPublisher:
                                   protocol=MQTTProtocolVersion.MQTTv5)
 
     def __enter__(self) -> OneShotPublisher:
+        self.target.configure(self.client)
         try:
             self.client.connect(self.target.host, self.target.port, keepalive=30)
         except OSError as err:
@@ -52,7 +75,7 @@ class OneShotPublisher:
         self.client.loop_stop()
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> Any:
-        """Publish and wait for the broker to confirm."""
+        """Publish and wait for the broker to confirm (a refused login fails here too)."""
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
         try:
             info.wait_for_publish(self.timeout)

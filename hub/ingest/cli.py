@@ -24,11 +24,12 @@ log = logging.getLogger(__name__)
 def _parser() -> argparse.ArgumentParser:
     env = os.environ.get
     p = argparse.ArgumentParser(prog="canteen-ingest", description=__doc__)
-    # Settings has no MQTT fields yet (hub core's file): read them here, CLI over env.
-    p.add_argument("--mqtt-host", default=env("CANTEEN_MQTT_HOST", "127.0.0.1"))
-    p.add_argument("--mqtt-port", type=int, default=int(env("CANTEEN_MQTT_PORT", "1883")))
-    p.add_argument("--mqtt-username", default=env("CANTEEN_MQTT_USERNAME"))
-    p.add_argument("--mqtt-password-file", default=env("CANTEEN_MQTT_PASSWORD_FILE"))
+    # The broker comes from hub Settings (CANTEEN_MQTT_*); these flags override it.
+    p.add_argument("--mqtt-host", default=None, help="default CANTEEN_MQTT_HOST")
+    p.add_argument("--mqtt-port", type=int, default=None, help="default CANTEEN_MQTT_PORT")
+    p.add_argument("--mqtt-username", default=None, help="default CANTEEN_MQTT_USERNAME")
+    p.add_argument("--mqtt-password-file", default=None,
+                   help="default CANTEEN_MQTT_PASSWORD_FILE")
     p.add_argument("--worker-id", default=env("CANTEEN_INGEST_WORKER_ID", socket.gethostname()),
                    help="stable id of this worker: its MQTT client id and persistent session")
     p.add_argument("--group", default=env("CANTEEN_INGEST_GROUP", "ingest"),
@@ -52,10 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:
         print(f"canteen-ingest: invalid settings:\n{err}", file=sys.stderr)
         return 2
+    password_file = args.mqtt_password_file or settings.mqtt_password_file
     password = None
-    if args.mqtt_password_file:
-        with open(args.mqtt_password_file, encoding="utf-8") as fh:
-            password = fh.read().strip()
+    if password_file:
+        try:
+            with open(password_file, encoding="utf-8") as fh:
+                password = fh.read().strip()
+        except OSError as err:
+            print(f"canteen-ingest: mqtt password file: {err}", file=sys.stderr)
+            return 2
     engine = make_engine(settings)
     if settings.auto_migrate:
         upgrade_to_head(engine, schema=settings.db_schema)
@@ -63,9 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("canteen-ingest: database not migrated: run `canteen-hub migrate`", file=sys.stderr)
         return 2
     wsettings = WorkerSettings(
-        host=args.mqtt_host, port=args.mqtt_port, worker_id=args.worker_id,
-        share_group=args.group, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
-        username=args.mqtt_username, password=password,
+        host=args.mqtt_host or settings.mqtt_host, port=args.mqtt_port or settings.mqtt_port,
+        worker_id=args.worker_id, share_group=args.group, max_batch=args.max_batch,
+        max_wait_ms=args.max_wait_ms, username=args.mqtt_username or settings.mqtt_username,
+        password=password,
+        tls_ca_file=str(settings.mqtt_tls_ca_file) if settings.mqtt_tls_ca_file else None,
     )
 
     def _catalogs(worker: IngestWorker) -> None:

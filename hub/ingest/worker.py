@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import socket
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -53,6 +54,7 @@ class WorkerSettings:
     keepalive_s: int = 30
     username: str | None = None
     password: str | None = None
+    tls_ca_file: str | None = None
 
     @property
     def client_id(self) -> str:
@@ -93,6 +95,8 @@ class IngestWorker:
         )
         if s.username:
             client.username_pw_set(s.username, s.password)
+        if s.tls_ca_file:
+            client.tls_set(ca_certs=s.tls_ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from hub.db_types import utcnow
 from hub.ingest.classify import MAX_KEPT_BYTES, Accepted, Inbound, Rejected, classify
 from hub.ingest.directory import Directory, KnownDevice
+from hub.ingest.handlers import HANDLERS, Stored, run_handlers
 from hub.ingest.reprice import Review, reprice
 from hub.ingest.rows import OrderRows, feedback_row, message_row, misfit
 from hub.models import Device, Feedback, Order, OrderLine, OrderLineModifier, Payment
@@ -31,9 +32,8 @@ from protocol import DeviceHeartbeat, FeedbackGiven, OrderPlaced
 log = logging.getLogger(__name__)
 
 RACE_RETRIES = 3
-# Uplink types this hub stores. order.state is logged (id + digest, so re-sends are
-# duplicates) but its content is not kept: the hub has no kitchen-state table yet.
-STORED_TYPES = frozenset({"order.placed", "feedback.given", "device.heartbeat", "order.state"})
+# Uplink types this hub ingests: those with a row in the handler registry, and heartbeats.
+STORED_TYPES = frozenset(HANDLERS) | {"device.heartbeat"}
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 T_MESSAGE = IngestedMessage.__table__  # type: ignore[attr-defined]
@@ -77,6 +77,7 @@ class BatchWriter:
         self.engine = engine
         self.directory = directory or Directory()
         self.counts: Counter[str] = Counter()
+        self._effects: Counter[str] = Counter()  # handler counts of the open transaction
 
     def write(self, batch: Sequence[Inbound]) -> list[Outcome]:
         """Commit a batch and return its outcomes; raises only when the database is unusable."""
@@ -86,6 +87,7 @@ class BatchWriter:
                 with self.engine.begin() as conn:
                     outcomes = self._write(conn, items)
                 self.counts.update(o.result for o in outcomes)
+                self.counts.update(self._effects)
                 return outcomes
             except sa.exc.IntegrityError as err:
                 log.info("batch raced another worker (attempt %d): %s", attempt + 1, err.orig)
@@ -95,6 +97,7 @@ class BatchWriter:
             try:
                 with self.engine.begin() as conn:
                     outcomes.extend(self._write(conn, [item]))
+                self.counts.update(self._effects)
             except (sa.exc.IntegrityError, sa.exc.DataError) as err:
                 log.warning("message refused by the database: %s", err.orig)
                 bad = Rejected(item.inbound, "db_rejected", str(err.orig)[:1000],
@@ -108,6 +111,7 @@ class BatchWriter:
 
     def _write(self, conn: Connection, items: Sequence[Accepted | Rejected]) -> list[Outcome]:
         now = utcnow()
+        self._effects = Counter()
         out: list[Outcome | None] = [None] * len(items)
         accepted = [(i, it) for i, it in enumerate(items) if isinstance(it, Accepted)]
         devices = self.directory.devices(
@@ -174,6 +178,7 @@ class BatchWriter:
         members = self.directory.members(conn, {o.member_id for o in orders if o.member_id})
         rows = OrderRows(now)
         messages, feedback, conflicts, reviews = [], [], [], []
+        fresh: list[Stored] = []  # events stored now: their handlers run
         seen: dict[str, str] = {}
         for i, a, dev in events:
             env, digest, payload = a.envelope, a.digest, a.envelope.payload
@@ -196,8 +201,9 @@ class BatchWriter:
                                      ack_reason("conflict", reason))
                     continue
                 known_orders.add(payload.order_id)
-                rows.add(payload, dev, member_id=members.get(payload.member_id or ""),
-                         dishes=dishes)
+                member_id = members.get(payload.member_id or "")
+                rows.add(payload, dev, member_id=member_id, dishes=dishes)
+                fresh.append(Stored(env, dev, member_id))
                 review = reprice(payload, dishes)
                 if isinstance(review, Review):
                     reviews.append({**_review_row(review),
@@ -208,6 +214,9 @@ class BatchWriter:
                                      "order not ingested yet")
                     continue
                 feedback.append(feedback_row(payload, now))
+                fresh.append(Stored(env, dev))
+            else:
+                fresh.append(Stored(env, dev))
             seen[env.message_id] = digest
             messages.append(message_row(env, digest, dev, now))
             out[i] = ok
@@ -220,6 +229,7 @@ class BatchWriter:
         self._insert(conn, T_REVIEW, reviews)
         if conflicts:
             conn.execute(_insert_ignore(conn, T_CONFLICT), conflicts)
+        run_handlers(conn, fresh, self._effects)
 
     def _modifiers(self, conn: Connection, rows: OrderRows) -> None:
         if not rows.modifiers:

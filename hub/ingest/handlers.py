@@ -1,0 +1,116 @@
+"""Per-type side effects of an ingested uplink, run inside the batch's transaction.
+
+The writer stores the rows every event type has (the idempotency log, orders with lines
+and payments, feedback) in bulk; then, for the events stored *now* (never for a
+duplicate or a conflict), it runs the handlers registered here for their type, on the
+same connection before the commit. So an event, its order, the member's ledger, the
+coupon and the kitchen timeline commit together or not at all, and a redelivered
+message changes nothing. This table is the one place that says what each type does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from hub.accounts.reconcile import post_order_payments
+from hub.coupons.redeem import Redemption, redeem_coupon
+from hub.ingest.directory import KnownDevice
+from hub.tracking.service import record as record_tracking
+from protocol import Envelope, OrderPlaced
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An event stored in this batch, its device, and (orders) the hub's member id."""
+
+    envelope: Envelope
+    device: KnownDevice
+    member_id: int | None = None
+
+
+Handler = Callable[[Connection, Sequence[Stored], Counter[str]], None]
+
+
+def track(conn: Connection, events: Sequence[Stored], counts: Counter[str]) -> None:
+    """order.placed / order.state -> the order's kitchen timeline (hub.tracking)."""
+    done = record_tracking(conn, [e.envelope for e in events])
+    counts["tracking.new"] += done.new
+
+
+def post_payments(conn: Connection, events: Sequence[Stored], counts: Counter[str]) -> None:
+    """A member order's subsidy, points and stored value -> the member's ledger."""
+    members = [(e, e.envelope.payload_as(OrderPlaced)) for e in events]
+    members = [(e, o) for e, o in members if o.member_id is not None]
+    if not members:
+        return  # guests: nothing to post
+    with Session(bind=conn) as session:
+        for e, order in members:
+            if e.member_id is None:
+                # The order is kept (member_id NULL); accounts' own word for it.
+                counts["accounts.unknown_member"] += 1
+                log.warning("order %s: member %r unknown at the hub (unknown_member); "
+                            "kept without posting", order.order_id, order.member_id)
+                continue
+            result = post_order_payments(
+                session, order_id=order.order_id, member_id=e.member_id,
+                payments=order.payments, offline=order.offline, placed_at=order.placed_at,
+                total_cents=order.total_cents, meal_period=order.meal_period,
+                actor=f"ingest:{e.envelope.device}",
+            )
+            counts[f"accounts.{result.status}"] += 1
+            if result.overdraft_id is not None:
+                counts["accounts.overdraft"] += 1
+        session.flush()
+
+
+def redeem_coupons(conn: Connection, events: Sequence[Stored], counts: Counter[str]) -> None:
+    """Each coupon payment (reference = coupon id) -> the coupon used once; doubles reported."""
+    wanted = []
+    for e in events:
+        order = e.envelope.payload_as(OrderPlaced)
+        for pay in order.payments:
+            if pay.method == "coupon":
+                wanted.append((e, order, pay.reference))
+    if not wanted:
+        return
+    with Session(bind=conn) as session:
+        for e, order, reference in wanted:
+            if reference is None or not reference.isdigit():
+                counts["coupons.bad_reference"] += 1
+                log.warning("order %s: coupon payment without a coupon id (%r)",
+                            order.order_id, reference)
+                continue
+            outcome = redeem_coupon(session, coupon_id=int(reference), order_id=order.order_id,
+                                    device_id=e.envelope.device, redeemed_at=order.placed_at)
+            counts[f"coupons.{outcome.value}"] += 1
+            if outcome in (Redemption.DOUBLE, Redemption.UNKNOWN):
+                log.warning("order %s kept; coupon %s redemption is %s",
+                            order.order_id, reference, outcome.value)
+        session.flush()
+
+
+# Uplink type -> side effects beyond the rows the writer stores for it. A type missing
+# here (and not a heartbeat) is dead-lettered as unsupported.
+HANDLERS: dict[str, tuple[Handler, ...]] = {
+    "order.placed": (track, post_payments, redeem_coupons),
+    "order.state": (track,),
+    "feedback.given": (),
+}
+
+
+def run_handlers(conn: Connection, stored: Sequence[Stored], counts: Counter[str]) -> None:
+    """Run every handler of each type on the events of that type stored in this batch."""
+    by_type: dict[str, list[Stored]] = {}
+    for s in stored:
+        by_type.setdefault(s.envelope.type, []).append(s)
+    for type_, events in by_type.items():
+        for handler in HANDLERS.get(type_, ()):
+            handler(conn, events, counts)
