@@ -24,11 +24,16 @@ LONG_EN = "Secret-recipe Kung Pao Chicken with Roasted Peanuts, Dried Chillies &
 SCREENS = ("idle", "identify", "menu", "detail", "setmeal", "cart", "done", "feedback")
 
 
+def next_version(ui: Driver) -> int:
+    """A catalog version newer than the device's (the agent refuses older ones)."""
+    return int(ui.kiosk.store.versions().get("catalog") or 0) + 1
+
+
 @pytest.fixture
 def long_names(fresh: Driver) -> Iterator[Driver]:
     """Catalog v2: the longest names the wire allows in spirit, and a dish sold out."""
     data = copy.deepcopy(CATALOG)
-    data["version"] = 2
+    data["version"] = next_version(fresh)
     for dish in data["dishes"]:
         if dish["id"] == "kung-pao-chicken":
             dish["name_zh"], dish["name_en"] = LONG_ZH, LONG_EN
@@ -43,7 +48,7 @@ def long_names(fresh: Driver) -> Iterator[Driver]:
     fresh.settle()
     yield fresh
     data = copy.deepcopy(CATALOG)
-    data["version"] = 3
+    data["version"] = next_version(fresh)
     apply_catalog(fresh.kiosk.store, data)
     fresh.journey.reset()
     fresh.journey.tick()
@@ -71,7 +76,7 @@ def check_all(ui: Driver, label: str) -> list[str]:
     problems = []
     for name in SCREENS:
         ui.root.show(name)
-        ui.pump(12)  # layouts, then label shrinking, settle over a few frames
+        ui.pump(20)  # layouts, then label shrinking (one step per frame) settle
         problems += [f"[{label} {name}] {p}" for p in overflowing_labels(ui.root)]
         problems += [f"[{label} {name}] {p}" for p in escaping_card_parts(ui.root)]
         problems += [f"[{label} {name}] small: {p}"
@@ -105,4 +110,28 @@ def test_labels_fit_in_both_languages_and_large_text(long_names: Driver) -> None
                 ui.root.show("detail")
                 ui.screenshot("kiosk-detail-long-zh", docs=False)
     ui.journey.finish()
+    assert not problems, "\n".join(problems)
+
+
+def test_portrait_800x1280_fits_too(long_names: Driver) -> None:
+    from kivy.core.window import Window
+
+    ui = long_names
+    fill_every_screen(ui)
+    ui.journey.open_cart()
+    Window.size = (800, 1280)
+    try:
+        problems = []
+        for lang in ("zh_Hans", "en"):
+            ui.journey.set_language(lang)
+            ui.settle()
+            problems += check_all(ui, f"portrait {lang}")
+        ui.journey.set_language("zh_Hans")
+        for name in ("menu", "cart"):
+            ui.root.show(name)
+            ui.screenshot(f"kiosk-{name}-portrait-zh")
+    finally:
+        Window.size = (1280, 800)
+        ui.journey.finish()
+        ui.settle()
     assert not problems, "\n".join(problems)
