@@ -67,18 +67,20 @@ class KdsStore:
         """A bump or recall made on another display of the same station: shown here too.
 
         It applies only if later than the last bump/recall seen here, so replays and
-        stale events change nothing; no event is emitted (the other display did).
+        stale events change nothing; a display's first-seen start (not a recall) never
+        reopens a ticket; no event is emitted (the other display did).
         """
-        if ev.station is None:
+        if ev.station is None or (ev.state == "in_preparation" and not ev.recall):
             return False
         with write_txn(self.conn):
             row = self.conn.execute(
                 "SELECT bumped_at, changed_at FROM kitchen_ticket WHERE order_id = ?"
                 " AND station = ? AND cancelled = 0", (ev.order_id, ev.station)).fetchone()
             if row is None:
+                self._hold(ev)
                 return False
             bumped_at, changed_at = row
-            if changed_at is not None and ev.at <= datetime.fromisoformat(changed_at):
+            if changed_at is not None and _not_later(ev, datetime.fromisoformat(changed_at)):
                 return False
             at = ev.at.isoformat()
             if ev.state == "ready" and bumped_at is None:
@@ -113,7 +115,8 @@ class KdsStore:
                 )
                 if cur.rowcount:
                     added += 1
-                    self._emit(t, "in_preparation", now)
+                    if not self._apply_held(t):
+                        self._emit(t, "in_preparation", now)
         return added
 
     # ---- what the cook sees ----------------------------------------------------
@@ -190,7 +193,7 @@ class KdsStore:
             self.conn.execute(
                 "UPDATE kitchen_ticket SET bumped_at = NULL, bump_seq = NULL, changed_at = ?"
                 " WHERE order_id = ? AND station = ?", (now.isoformat(), order_id, station))
-            self._emit(t, "in_preparation", now)
+            self._emit(t, "in_preparation", now, recall=True)
             if log_action:
                 self._log("recall", order_id, station)
         return replace(t, bumped_at=None)
@@ -215,6 +218,40 @@ class KdsStore:
 
     # ---- helpers ---------------------------------------------------------------------
 
+    def _hold(self, ev: OrderStateChanged) -> None:
+        """Keep another display's bump/recall of a ticket not here yet (the latest one)."""
+        if ev.station is None or (self.stations and ev.station not in self.stations):
+            return
+        row = self.conn.execute(
+            "SELECT state, at FROM kitchen_remote WHERE order_id = ? AND station = ?",
+            (ev.order_id, ev.station)).fetchone()
+        if row is not None and (ev.at, _RANK[ev.state]) <= (
+                datetime.fromisoformat(row[1]), _RANK[row[0]]):
+            return
+        self.conn.execute(
+            "INSERT OR REPLACE INTO kitchen_remote (order_id, station, state, at)"
+            " VALUES (?, ?, ?, ?)", (ev.order_id, ev.station, ev.state, ev.at.isoformat()))
+
+    def _apply_held(self, t: Ticket) -> bool:
+        """A new ticket that another display already bumped arrives bumped; True if so."""
+        row = self.conn.execute(
+            "DELETE FROM kitchen_remote WHERE order_id = ? AND station = ? RETURNING state, at",
+            (t.order_id, t.station)).fetchall()
+        if not row:
+            return False
+        state, at = row[0]
+        if state != "ready":  # a recall: the ticket is open, later than that recall only
+            self.conn.execute(
+                "UPDATE kitchen_ticket SET changed_at = ? WHERE order_id = ? AND station = ?",
+                (at, t.order_id, t.station))
+            return False
+        (seq,) = self.conn.execute(
+            "SELECT coalesce(max(bump_seq), 0) + 1 FROM kitchen_ticket").fetchone()
+        self.conn.execute(
+            "UPDATE kitchen_ticket SET bumped_at = ?, bump_seq = ?, changed_at = ?"
+            " WHERE order_id = ? AND station = ?", (at, seq, at, t.order_id, t.station))
+        return True
+
     def _untoggle(self, order_id: str, station: str, line_no: int) -> None:
         with write_txn(self.conn):
             t = self._get(order_id, station)
@@ -237,9 +274,9 @@ class KdsStore:
             "INSERT INTO kitchen_action (action, order_id, station, line_no) VALUES (?, ?, ?, ?)",
             (action, order_id, station, line_no))
 
-    def _emit(self, t: Ticket, state: str, now: datetime) -> None:
+    def _emit(self, t: Ticket, state: str, now: datetime, *, recall: bool = False) -> None:
         ev = OrderStateChanged(order_id=t.order_id, order_no=t.order_no, state=state,
-                               at=now, station=t.station, stations=t.stations)
+                               at=now, station=t.station, stations=t.stations, recall=recall)
         emit_state(self.conn, ev, site=self.site_id, device=self.device_id, now=now)
 
     def _catalog_flags(self) -> dict[str, tuple[str, ...]]:
@@ -251,6 +288,15 @@ class KdsStore:
             return {}
         cat = CatalogSnapshot.model_validate_json(row[0])
         return {d.id: tuple(dict.fromkeys((*d.allergens, *d.tags))) for d in cat.dishes}
+
+
+# At the same instant a bump outranks a recall (as in protocol's fold_states).
+_RANK = {"in_preparation": 1, "ready": 2}
+
+
+def _not_later(ev: OrderStateChanged, changed_at: datetime) -> bool:
+    """True if a remote event is older than (or ties without outranking) the last change."""
+    return ev.at < changed_at or (ev.at == changed_at and ev.state != "ready")
 
 
 def _items_json(items: Sequence[TicketItem]) -> str:

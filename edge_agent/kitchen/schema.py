@@ -35,6 +35,15 @@ SCHEMA = (
         PRIMARY KEY (order_id, station)
     )""",
     "CREATE INDEX IF NOT EXISTS kitchen_ticket_open ON kitchen_ticket (bumped_at, placed_at)",
+    # A bump or recall from another display for a ticket not here yet (its
+    # order.placed comes later): applied when the ticket arrives, latest only.
+    """CREATE TABLE IF NOT EXISTS kitchen_remote (
+        order_id TEXT NOT NULL,
+        station  TEXT NOT NULL,
+        state    TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        PRIMARY KEY (order_id, station)
+    )""",
     """CREATE TABLE IF NOT EXISTS kitchen_action (
         seq      INTEGER PRIMARY KEY AUTOINCREMENT,
         action   TEXT NOT NULL,

@@ -24,6 +24,8 @@ class OrderTrackEvent(SQLModel, table=True):
     station: str | None = Field(default=None, max_length=32)
     stations: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
     at: datetime = utc_field(nullable=False)
+    # A cook's recall (only it may reopen a bump), not a display's first-seen start.
+    recall: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     received_at: datetime = created_at_field()
 
 

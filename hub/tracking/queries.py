@@ -20,6 +20,7 @@ class TimelineEntry(BaseModel):
     state: str
     station: str | None
     device: str
+    recall: bool = False  # an in_preparation that reopened a bumped ticket
 
 
 class Timeline(BaseModel):
@@ -71,7 +72,8 @@ def timeline(session: Session, order_id: str) -> Timeline | None:
         order_id=order_id, order_no=track.order_no, site=track.site_code, state=track.state,
         placed_at=track.placed_at, ready_at=track.ready_at, collected_at=track.collected_at,
         cancelled_at=track.cancelled_at,
-        events=[TimelineEntry(at=e.at, state=e.state, station=e.station, device=e.device_code)
+        events=[TimelineEntry(at=e.at, state=e.state, station=e.station, device=e.device_code,
+                              recall=e.recall)
                 for e in events],
     )
 

@@ -51,7 +51,7 @@ def record(conn: Connection, envelopes: Iterable[Envelope]) -> Recorded:
         p = env.payload
         if isinstance(p, OrderStateChanged):
             rows.append(_event_row(env, p.order_id, p.order_no, p.state, p.station,
-                                   list(p.stations), p.at))
+                                   list(p.stations), p.at, p.recall))
         elif isinstance(p, OrderPlaced):
             stations = list(dict.fromkeys(line.station for line in p.lines))
             rows.append(_event_row(env, p.order_id, p.order_no, PLACED, None, stations,
@@ -91,7 +91,7 @@ def refold(conn: Connection, order_id: str) -> None:
     _upsert(conn, T_TRACK, [track], ["order_id"])
     started: dict[str, datetime] = {}
     for e in changes:
-        if e.station is not None and e.state == "in_preparation":
+        if e.station is not None and e.state == "in_preparation" and not e.recall:
             started.setdefault(e.station, e.at)  # events are in time order: the first start
     per_station = []
     for station in stations:
@@ -106,15 +106,16 @@ def refold(conn: Connection, order_id: str) -> None:
 
 def _as_change(e: Any) -> OrderStateChanged:
     return OrderStateChanged(order_id=e["order_id"], order_no=e["order_no"], state=e["state"],
-                             at=e["at"], station=e["station"], stations=tuple(e["stations"]))
+                             at=e["at"], station=e["station"], stations=tuple(e["stations"]),
+                             recall=bool(e["recall"]))
 
 
 def _event_row(env: Envelope, order_id: str, order_no: str, state: str, station: str | None,
-               stations: list[str], at: datetime) -> dict[str, Any]:
+               stations: list[str], at: datetime, recall: bool = False) -> dict[str, Any]:
     return {
         "message_id": env.message_id, "order_id": order_id, "site_code": env.site,
         "device_code": env.device, "order_no": order_no, "state": state, "station": station,
-        "stations": stations, "at": at, "received_at": utcnow(),
+        "stations": stations, "at": at, "recall": recall, "received_at": utcnow(),
     }
 
 

@@ -25,7 +25,9 @@ class OrderStateChanged(WireModel):
     starts or recalls it, ``ready`` when it is bumped) and absent for an
     order's (``collected``, ``cancelled``). ``stations`` lists every station of
     the order, so a receiver can tell when the whole order is ready without
-    having seen order.placed (events may arrive out of order).
+    having seen order.placed (events may arrive out of order). ``recall`` marks an
+    ``in_preparation`` a cook made by recalling a bumped ticket: only a recall can
+    reopen a bump; a display's first-seen start (``recall`` false) never does.
     """
 
     order_id: Uuid7
@@ -34,6 +36,7 @@ class OrderStateChanged(WireModel):
     at: UtcDatetime
     station: Code | None = None
     stations: tuple[Code, ...] = Field(min_length=1, max_length=32)
+    recall: bool = False
 
     @model_validator(mode="after")
     def _station_matches_state(self) -> Self:
@@ -45,12 +48,14 @@ class OrderStateChanged(WireModel):
             raise ValueError(f"station {self.station!r} is not among the order's stations")
         if len(set(self.stations)) != len(self.stations):
             raise ValueError("stations must not repeat")
+        if self.recall and self.state != "in_preparation":
+            raise ValueError("recall is set only on an in_preparation (a recalled ticket)")
         return self
 
 
 # ---- how a stream of order.state events is read (the same on devices and at the hub) ----
 
-# At the same instant a bump outranks a start, so a tie never moves a ticket back.
+# At the same instant a bump outranks a recall, so a tie never moves a ticket back.
 _RANK = {"in_preparation": 1, "ready": 2}
 
 
@@ -69,10 +74,12 @@ class OrderStatus:
 def fold_states(
     events: Iterable[OrderStateChanged], stations: Iterable[str] = ()
 ) -> OrderStatus:
-    """Fold events of one order: per station the latest ``at`` wins (so a late-arriving
-    start never undoes a bump, but a recall made after the bump does); cancelled and
-    collected are final; the order is ready when every station's ticket is ready."""
-    latest: dict[str, tuple[str, datetime]] = {}
+    """Fold events of one order: per station the latest bump or recall wins, a first-seen
+    start only opens a ticket nothing else has touched (so a late start never undoes a bump,
+    a recall made after the bump does); cancelled and collected are final; the order is
+    ready when every station's ticket is ready."""
+    decided: dict[str, tuple[str, datetime]] = {}  # latest bump or recall per station
+    started: dict[str, datetime] = {}  # earliest first-seen start per station
     names: list[str] = list(dict.fromkeys(stations))
     collected = cancelled = None
     for ev in events:
@@ -81,11 +88,17 @@ def fold_states(
             collected = ev.at if collected is None else min(collected, ev.at)
         elif ev.state == "cancelled":
             cancelled = ev.at if cancelled is None else min(cancelled, ev.at)
-        elif ev.station is not None:
-            prior = latest.get(ev.station)
-            key = (ev.at, _RANK[ev.state])
-            if prior is None or key > (prior[1], _RANK[prior[0]]):
-                latest[ev.station] = (ev.state, ev.at)
+        elif ev.station is None:
+            continue
+        elif ev.state == "in_preparation" and not ev.recall:
+            prior_start = started.get(ev.station)
+            started[ev.station] = ev.at if prior_start is None else min(prior_start, ev.at)
+        else:
+            prior = decided.get(ev.station)
+            if prior is None or (ev.at, _RANK[ev.state]) > (prior[1], _RANK[prior[0]]):
+                decided[ev.station] = (ev.state, ev.at)
+    latest = {s: ("in_preparation", at) for s, at in started.items()}
+    latest.update(decided)
     all_ready = bool(names) and all(latest.get(s, ("", None))[0] == "ready" for s in names)
     ready_at = max(latest[s][1] for s in names) if all_ready else None
     state: Literal["placed", "in_preparation", "ready", "collected", "cancelled"]
@@ -99,4 +112,4 @@ def fold_states(
         state = "in_preparation"
     else:
         state = "placed"
-    return OrderStatus(state, dict(latest), tuple(names), ready_at, collected, cancelled)
+    return OrderStatus(state, latest, tuple(names), ready_at, collected, cancelled)

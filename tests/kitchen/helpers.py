@@ -38,11 +38,11 @@ LUNCH = (
 
 def state(order_id: str, state: str, minutes: float, station: str | None = None,
           stations: tuple[str, ...] = ("wok", "noodles"), device: str = "kds-1",
-          order_no: str = "A001") -> Envelope:
-    """An order.state envelope ``minutes`` after T0."""
+          order_no: str = "A001", recall: bool = False) -> Envelope:
+    """An order.state envelope ``minutes`` after T0 (``recall``: a cook's recall)."""
     ev = OrderStateChanged(order_id=order_id, order_no=order_no, state=state,
                            at=T0 + timedelta(minutes=minutes), station=station,
-                           stations=stations)
+                           stations=stations, recall=recall)
     return make_envelope("order.state", ev, site="site-1", device=device)
 
 

@@ -125,7 +125,10 @@ def test_order_to_kds_to_pickup_to_hub_through_restarts(
     with Session(engine) as s:
         wait(lambda: len(_states(engine)) == 15 and set(_states(engine).values()) <= {
             "ready", "collected"}, 30)
-        tl = queries.timeline(s, _orders(kiosk)[1].payload.order_id)
+        # Ready can be folded before the kiosk's order.placed re-send lands: wait for all five.
+        oid = _orders(kiosk)[1].payload.order_id
+        wait(lambda: len(getattr(queries.timeline(s, oid), "events", [])) == 5, 15)
+        tl = queries.timeline(s, oid)
         assert tl is not None and tl.state == "ready"
         assert [e.state for e in tl.events][:1] == ["placed"]
         assert sorted(e.state for e in tl.events) == [

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 import hub.models  # noqa: F401  (every table, for create_all)
+from hub.models.tracking import OrderTrackStation
 from hub.tracking import queries
 from hub.tracking.service import record
 from protocol import new_order_id
@@ -77,12 +78,18 @@ def test_late_start_does_not_undo_a_bump_but_a_recall_does(engine: sa.Engine) ->
     with engine.begin() as conn:
         record(conn, [state(oid, "ready", 5, "wok", stations=one)])
         record(conn, [state(oid, "in_preparation", 1, "wok", stations=one)])  # late arrival
+        # A display that was off sees the ticket first after the bump: a late-stamped start.
+        record(conn, [state(oid, "in_preparation", 6, "wok", stations=one, device="kds-2")])
     with Session(engine) as s:
         assert queries.open_orders(s, "site-1")[0].state == "ready"
     with engine.begin() as conn:
-        record(conn, [state(oid, "in_preparation", 7, "wok", stations=one)])  # recall
+        record(conn, [state(oid, "in_preparation", 7, "wok", stations=one, recall=True)])
     with Session(engine) as s:
         assert queries.open_orders(s, "site-1")[0].state == "in_preparation"
+        tl = queries.timeline(s, oid)
+        assert tl is not None and [e.recall for e in tl.events] == [False, False, False, True]
+        st = s.get(OrderTrackStation, (oid, "wok"))
+        assert st is not None and st.started_at == T0 + timedelta(minutes=1)
 
 
 def test_cancel_and_collect_are_final_whatever_comes_after(engine: sa.Engine) -> None:

@@ -228,11 +228,14 @@ def catalogs(draw: st.DrawFn) -> CatalogSnapshot:
     )
 
 
-order_states = st.lists(codes, min_size=2, max_size=4, unique=True).flatmap(
-    lambda stations: st.builds(
+order_states = st.tuples(
+    st.lists(codes, min_size=2, max_size=4, unique=True),
+    st.sampled_from([("ready", False), ("in_preparation", False), ("in_preparation", True)]),
+).flatmap(
+    lambda args: st.builds(
         OrderStateChanged, order_id=st.builds(new_order_id), order_no=st.just("A001"),
-        state=st.just("ready"), at=times, station=st.sampled_from(stations),
-        stations=st.just(tuple(stations)),
+        state=st.just(args[1][0]), at=times, station=st.sampled_from(args[0]),
+        stations=st.just(tuple(args[0])), recall=st.just(args[1][1]),
     )
 )
 
