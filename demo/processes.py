@@ -58,8 +58,8 @@ class ProcessGroup:
         log_path = self.log_dir / f"{name}.log"
         out = log_path.open("ab")
         proc = subprocess.Popen(
-            [sys.executable, *args], stdout=out, stderr=subprocess.STDOUT,
-            env=dict(self.env), start_new_session=True,
+            [sys.executable, *args], stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, env=dict(self.env), start_new_session=True,
         )
         child = Child(name, proc, log_path, out)
         self.children.append(child)

@@ -1,0 +1,143 @@
+"""Set the demo site's devices up through the hub's own API, as an installer would.
+
+Log in as the demo admin; publish each site's catalog (``publish-catalog``); fetch the site's
+device keys (token public keys + identifier key); give a few seeded members a card; publish
+the site's member-cache snapshot (``member-delta`` from version 0) retained on the site's
+``members`` downlink, where every device's edge agent picks it up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher
+from protocol import encode, make_envelope
+from protocol.topics import site_downlink_topic
+
+log = logging.getLogger(__name__)
+
+DEMO_CARDS = 12
+"""How many seeded members of the demo site get a card (numbers in ``Provisioned.cards``)."""
+
+
+class ProvisionError(RuntimeError):
+    """The hub refused or did not answer a provisioning call."""
+
+
+@dataclass
+class HubClient:
+    """A tiny JSON client of the hub API with a bearer token."""
+
+    base: str
+    token: str | None = None
+
+    def call(self, method: str, path: str, body: Any = None, *, form: bool = False) -> Any:
+        """One request; the decoded JSON answer (None for 204)."""
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            if form:
+                data = urllib.parse.urlencode(body).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            else:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode(errors="replace")[:300]
+            raise ProvisionError(f"{method} {path}: HTTP {err.code} {detail}") from err
+        except OSError as err:
+            raise ProvisionError(f"{method} {path}: {err}") from err
+        return json.loads(raw) if raw else None
+
+    def login(self, username: str, password: str) -> None:
+        """Get a token for the rest of the calls."""
+        answer = self.call("POST", "/api/v1/auth/token",
+                           {"username": username, "password": password}, form=True)
+        self.token = answer["access_token"]
+
+
+@dataclass
+class Provisioned:
+    """What the devices of the demo site are configured with."""
+
+    site_id: int
+    token_keys: dict[str, str]
+    identifier_key: str
+    cards: list[str] = field(default_factory=list)
+    catalog_versions: dict[str, int] = field(default_factory=dict)
+    members_published: int = 0
+
+
+def card_number(member_no: str) -> str:
+    """A 10-hex-digit card id (what an RDM6300 reader reports) made from a member number."""
+    digits = "".join(c for c in member_no if c.isdigit())
+    return f"{int(digits or 0) + 0xC0DE0000:010X}"
+
+
+def site_ids(client: HubClient) -> dict[str, int]:
+    """Site code -> hub id."""
+    page = client.call("GET", "/api/v1/sites?limit=100")
+    return {s["code"]: int(s["id"]) for s in page["items"]}
+
+
+def publish_catalogs(client: HubClient, ids: dict[str, int]) -> dict[str, int]:
+    """Ask the hub to publish every site's catalog (retained); code -> version."""
+    out = {}
+    for code, sid in ids.items():
+        answer = client.call("POST", f"/api/v1/sync/sites/{sid}/publish-catalog")
+        out[code] = int(answer.get("version", 0)) if isinstance(answer, dict) else 0
+    return out
+
+
+def give_cards(client: HubClient, member_prefix: str, count: int) -> list[str]:
+    """Register a card to the first ``count`` members whose number starts with the prefix."""
+    page = client.call("GET", f"/api/v1/members?q={member_prefix}&limit={count}")
+    cards = []
+    for m in page["items"][:count]:
+        number = card_number(str(m.get("member_no", m["id"])))
+        have = client.call("GET", f"/api/v1/members/{m['id']}/cards")
+        if not any(c.get("last4") == number[-4:] for c in have or []):
+            client.call("POST", f"/api/v1/members/{m['id']}/cards", {"card_no": number})
+        cards.append(number)
+    return cards
+
+
+def publish_members(client: HubClient, site_code: str, site_id: int, target: BrokerTarget) -> int:
+    """Publish the site's member-cache snapshot (first part) retained; members in it."""
+    delta = client.call("GET", f"/api/v1/identity/sites/{site_id}/member-delta?from_version=0")
+    if not delta:
+        return 0
+    env = make_envelope("member.delta", delta, site=site_code, device="hub")
+    with OneShotPublisher(target) as pub:
+        pub.publish(site_downlink_topic(site_code, "members"), encode(env), qos=1, retain=True)
+    return len(delta.get("members", []))
+
+
+def provision(base: str, login: tuple[str, str], site_code: str, member_prefix: str,
+              target: BrokerTarget) -> Provisioned:
+    """Everything above, in order; raises ProvisionError naming the call that failed."""
+    client = HubClient(base)
+    client.login(*login)
+    ids = site_ids(client)
+    if site_code not in ids:
+        raise ProvisionError(f"site {site_code!r} is not in the hub (seeded: {sorted(ids)})")
+    versions = publish_catalogs(client, ids)
+    keys = client.call("GET", f"/api/v1/identity/sites/{ids[site_code]}/device-keys")
+    done = Provisioned(ids[site_code], dict(keys["keys"]), keys["identifier_key"],
+                       catalog_versions=versions)
+    done.cards = give_cards(client, member_prefix, DEMO_CARDS)
+    done.members_published = publish_members(client, site_code, ids[site_code], target)
+    log.info("provisioned %s: catalogs %s, %d cards, %d cached members", site_code, versions,
+             len(done.cards), done.members_published)
+    return done
