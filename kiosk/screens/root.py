@@ -40,7 +40,7 @@ class DinerRoot(FloatLayout):
     canteen_name = StringProperty("")
     offline_text = StringProperty("")
     toast_text = StringProperty("")
-    on_idle = BooleanProperty(True)
+    at_idle = BooleanProperty(True)
     services = ObjectProperty(None, allownone=True)
     controllers = ObjectProperty(None, allownone=True)
 
@@ -70,7 +70,7 @@ class DinerRoot(FloatLayout):
         """Switch to screen ``name`` (no-op when already there)."""
         if self.manager.current != name:
             self.manager.current = name
-        self.on_idle = name == "idle"
+        self.at_idle = name == "idle"
 
     def toast(self, text: str) -> None:
         """Show a friendly message for a few seconds."""

@@ -15,7 +15,7 @@ os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 import pytest  # noqa: E402
 
-from hardware.sim.card import CardReaderSimulator  # noqa: E402
+from hardware.sim.card import CardReaderSimulator, ScannerSimulator  # noqa: E402
 from hardware.sim.printer import PrinterSimulator  # noqa: E402
 from hardware.sim.scale import ScaleSimulator  # noqa: E402
 from tests.kiosk.controllers.conftest import Kiosk, make_kiosk  # noqa: E402
@@ -31,6 +31,7 @@ def sims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     base = tmp_path_factory.mktemp("sims")
     devices = {
         "card": CardReaderSimulator(base / "card", protocol="line"),
+        "scanner": ScannerSimulator(base / "scanner"),
         "scale": ScaleSimulator(base / "scale"),
         "printer": PrinterSimulator(base / "printer"),
     }
@@ -51,13 +52,15 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, Any]) -> Ite
             "devices": {
                 "card": {"type": "card_line", "port": str(sims["card"].path),
                          "debounce_s": 0.5},
+                "scanner": {"type": "scanner_line", "port": str(sims["scanner"].path),
+                            "debounce_s": 0.5},
                 "scale": {"type": "scale_continuous", "port": str(sims["scale"].path),
                           "stable_window_s": 0.2},
                 "receipt": {"type": "escpos_serial", "port": str(sims["printer"].path)},
             },
             "receipt": {"main": "receipt", "queue_path": str(base / "print.db")},
         },
-        roles={"card_reader": "card", "scale": "scale"},
+        roles={"card_reader": "card", "scanner": "scanner", "scale": "scale"},
         promotions_zh=["周三会员日：红烧肉会员价 ￥18.00", "新品：番茄牛腩饭"],
         promotions_en=["Member Wednesday: braised pork ￥18.00 for members",
                        "New: tomato beef brisket rice"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from protocol.tokens import sign_member_token
+from tests.kiosk.controllers.conftest import TOKEN_KEY
 from tests.kiosk.screens.conftest import CARD_GOLD
 from tests.kiosk.screens.driver import Driver
 
@@ -243,3 +245,17 @@ def test_idle_time_returns_to_attract_and_forgets_the_diner(fresh: Driver) -> No
     assert ui.journey.session.member is None and len(ui.journey.session.cart) == 0
     assert ui.app.lang == "zh_Hans"
     assert ui.screen("menu").ids.member_line.text == ""
+
+
+def test_member_qr_code_from_the_scanner_opens_the_menu(fresh: Driver) -> None:
+    ui = fresh
+    ui.tap_id("start", "idle")
+    code = sign_member_token(member_id="m-1002", now=ui.kiosk.clock.now(), key_id="k1",
+                             private_key=TOKEN_KEY)
+    assert ui.sims["scanner"].scan(code)  # the phone's member QR under the scanner (pty)
+    assert ui.wait_until(lambda: ui.root.manager.current == "menu"), ui.journey.state.message
+    ui.settle()
+    assert "李娜" in ui.screen("menu").ids.member_line.text
+    ui.tap_id("start_over", "root")
+    assert ui.root.manager.current == "idle"
+    assert ui.journey.session.member is None
