@@ -17,6 +17,7 @@ from kiosk.services.errors import CartEmpty, OrderNotRecorded, SoldOutInCart
 from protocol.ids import new_order_id
 from protocol.member_cache import CachedMember
 from protocol.payloads.order import OrderLine as WireOrderLine
+from rules import RULES_VERSION
 from rules.order import Coupon, Member, Policy, PricingInputs, Wallet
 from rules.pricing import price_order
 from rules.results import PaymentSource, PricedOrder
@@ -106,7 +107,8 @@ class OrderService:
         return [ln for ln in cart.lines.values() if not self.catalog.sellable(ln.dish_id, period)]
 
     def place(self, cart: Cart, cached: CachedMember | None, *, period: str, order_id: str,
-              use_points: bool = False, coupon: Coupon | None = None) -> Placed:
+              use_points: bool = False, coupon: Coupon | None = None,
+              coupon_template: str | None = None) -> Placed:
         """Re-check stock, price, and commit the order with its outbox row (one transaction).
 
         ``order_id`` is made once per checkout attempt by the caller, so a retried tap
@@ -117,10 +119,13 @@ class OrderService:
             raise SoldOutInCart(tuple(ln.line_id for ln in gone),
                                 tuple(f"{ln.name_zh} {ln.name_en}" for ln in gone))
         online = self.connectivity.online()
-        priced = price_order(self.inputs(cart, cached, use_points=use_points, online=online,
-                                         coupon=coupon))
+        inputs = self.inputs(cart, cached, use_points=use_points, online=online, coupon=coupon)
+        priced = price_order(inputs)
         draft = order_draft(cart, priced, cached, period=period, order_id=order_id,
                             offline=not online)
+        draft["pricing"] = pricing_context(cart, inputs, priced,
+                                           catalog_version=self.catalog.version,
+                                           coupon_template=coupon_template)
         try:
             recorded = self.store.record_order(draft)
         except StoreError as err:
@@ -184,6 +189,35 @@ def _reference(source: PaymentSource, priced: PricedOrder) -> str | None:
     if source is PaymentSource.COUPON:
         return priced.coupon_code
     return source.value if source in _STORED else None
+
+
+def pricing_context(cart: Cart, inputs: PricingInputs, priced: PricedOrder, *,
+                    catalog_version: int | None,
+                    coupon_template: str | None = None) -> dict[str, Any]:
+    """The order's ``pricing`` block, from exactly the inputs given to ``price_order``.
+
+    Lines are numbered in the order ``order_draft`` writes them (the cart's order).
+    """
+    index = {line_id: n for n, line_id in enumerate(cart.lines)}
+    member = inputs.member
+    coupon = inputs.coupon
+    applied = dict.fromkeys(d.ref or d.kind for d in priced.discounts)
+    return {
+        "rules_version": RULES_VERSION,
+        "catalog_version": catalog_version,
+        "line_ids": list(cart.lines),
+        "set_meals": [
+            {"offer_code": choice.offer_code,
+             "picks": [{"slot": p.slot, "line": index[p.line_id]} for p in choice.picks]}
+            for choice in inputs.set_meals
+        ],
+        "coupon_id": coupon.code if coupon is not None else None,
+        "coupon_template": coupon_template if coupon is not None else None,
+        "use_points": inputs.wallet.use_points,
+        "tier": member.tier.code if member is not None else None,
+        "member_prices": member is not None and member.tier.member_price,
+        "offers_applied": list(applied),
+    }
 
 
 def wire_modifier_code(group: str, choice: str) -> str:

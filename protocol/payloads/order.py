@@ -18,6 +18,7 @@ from protocol.fields import (
     Uuid7,
     WireModel,
 )
+from protocol.payloads.pricing_context import PricingContext
 
 PaymentMethod = Literal["subsidy", "coupon", "points", "stored_value", "counter"]
 """How a share of an order is paid; ``counter`` means: still to be paid at the counter."""
@@ -93,6 +94,9 @@ class OrderPlaced(WireModel):
     payments: tuple[Payment, ...] = Field(default=(), max_length=20)
     paid: Flag
     offline: Flag = False
+    # What the kiosk priced with beyond the lines (set meals, coupon, tier...), so the hub
+    # re-prices with the same engine; optional, so older messages stay valid.
+    pricing: PricingContext | None = None
 
     @model_validator(mode="after")
     def _amounts_add_up(self) -> Self:
@@ -116,6 +120,8 @@ class OrderPlaced(WireModel):
             raise ValueError("paid is true but part of the total is still to pay at the counter")
         if not self.paid and not at_counter:
             raise ValueError("paid is false but no share is left to pay at the counter")
+        if self.pricing is not None:
+            self.pricing.check_lines(len(self.lines))
         return self
 
     @property

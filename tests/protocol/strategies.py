@@ -34,6 +34,7 @@ from protocol import (
 )
 from protocol.fields import WireModel
 from protocol.payloads.kitchen import OrderStateChanged
+from protocol.payloads.pricing_context import PricingContext, SetMealChoice, SlotPick
 
 identifiers = st.from_regex(r"[A-Za-z0-9_.-]{1,24}", fullmatch=True).filter(
     lambda s: s not in (".", "..")
@@ -112,6 +113,7 @@ def orders(draw: st.DrawFn) -> OrderPlaced:
         for i, m in enumerate(methods)
     )
     at_counter = any(p.method == "counter" and p.amount_cents > 0 for p in payments)
+    pricing = draw(st.none() | pricing_contexts(len(lines)))
     return OrderPlaced(
         order_id=new_order_id(),
         order_no=draw(st.from_regex(r"[A-Z][0-9]{3}", fullmatch=True)),
@@ -125,6 +127,34 @@ def orders(draw: st.DrawFn) -> OrderPlaced:
         payments=payments,
         paid=not at_counter,
         offline=draw(st.booleans()),
+        pricing=pricing,
+    )
+
+
+@st.composite
+def pricing_contexts(draw: st.DrawFn, n_lines: int) -> PricingContext:
+    """A pricing block whose set-meal picks name distinct lines of an ``n_lines`` order."""
+    free = draw(st.permutations(range(n_lines)))
+    n_sets = draw(st.integers(0, min(2, n_lines)))
+    sets, start = [], 0
+    for n in range(n_sets):
+        size = draw(st.integers(1, max(1, (n_lines - start) // (n_sets - n))))
+        picks = tuple(SlotPick(slot=draw(identifiers), line=i) for i in free[start:start + size])
+        start += size
+        if picks:
+            sets.append(SetMealChoice(offer_code=draw(identifiers), picks=picks))
+    coupon = draw(st.none() | identifiers)
+    return PricingContext(
+        rules_version=draw(st.sampled_from(["", "1"])),
+        catalog_version=draw(st.none() | st.integers(1, 10**6)),
+        line_ids=draw(st.sampled_from([(), tuple(f"L{i:03d}" for i in range(n_lines))])),
+        set_meals=tuple(sets),
+        coupon_id=coupon,
+        coupon_template=draw(st.none() | codes) if coupon else None,
+        use_points=draw(st.booleans()),
+        tier=draw(st.none() | codes),
+        member_prices=draw(st.booleans()),
+        offers_applied=tuple(draw(st.lists(identifiers, max_size=3, unique=True))),
     )
 
 
