@@ -1,4 +1,4 @@
-"""`canteen-hub`: serve, migrate, create-admin, seed, and --validate-config."""
+"""`canteen-hub`: serve, migrate, create-admin, seed, jobs, fleet, and --validate-config."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
+from hub.accounts.jobs import JOBS
 from hub.crypto import FieldCipher
 from hub.db import make_engine
-from hub.migrate import SchemaTooNewError, upgrade_to_head
+from hub.db_types import utcnow
+from hub.migrate import SchemaTooNewError, check_not_newer, head_revision, upgrade_to_head
 from hub.models.users import Role, User, UserCreate
 from hub.security import hash_password
 from hub.settings import Settings
@@ -43,7 +46,38 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--reset", action="store_true", help="set a new password if the user exists")
     seed = sub.add_parser("seed", help="load the demo canteens, dishes, menus and members")
     seed.add_argument("--seed", type=int, default=42, help="random seed of the demo data")
+    jobs = sub.add_parser("jobs", help="run a scheduled money job (idempotent per period)")
+    jobs.add_argument("job", choices=JOBS)
+    jobs.add_argument("--at", type=_aware, default=None, help="run as of this time (default now)")
+    fleet = sub.add_parser("fleet", help="broker credentials and files (python -m hub.fleet)",
+                           add_help=False)
+    fleet.add_argument("fleet_args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _aware(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from err
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("--at needs a time zone, e.g. 2025-03-03T00:05:00+08:00")
+    return value
+
+
+def _jobs(settings: Settings, job: str, at: datetime | None) -> int:
+    from hub.accounts.jobs import run_job
+
+    engine = make_engine(settings)
+    try:
+        if check_not_newer(engine, schema=settings.db_schema) != head_revision():
+            print("refused: database not migrated: run `canteen-hub migrate`", file=sys.stderr)
+            return EXIT_REFUSED
+        with Session(engine) as session:
+            print(f"{job}: {run_job(session, job=job, at=at or utcnow())}")
+    finally:
+        engine.dispose()
+    return 0
 
 
 def _load_settings() -> Settings | None:
@@ -121,6 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fleet"]:
+        # Handed over whole (argparse would eat its --help): one command for an installer.
+        from hub.fleet.cli import main as fleet_main
+
+        return fleet_main(argv[1:])
     args = _parser().parse_args(argv)
     settings = _load_settings()
     if settings is None:
@@ -152,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "seed":
             return _seed(settings, args.seed)
+        if args.command == "jobs":
+            return _jobs(settings, args.job, args.at)
     except SchemaTooNewError as err:
         print(f"refused: {err}", file=sys.stderr)
         return EXIT_REFUSED

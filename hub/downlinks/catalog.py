@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
 from hub.db_types import utcnow
+from hub.downlinks.offers import site_offers
 from hub.models import Dish, MealPeriod, Menu, MenuItem, SetMeal, SetMealItem, SetMealSlot, Site
 from hub.models.ingest import CatalogVersion
 from protocol import CatalogSnapshot, Envelope, encode, make_envelope
@@ -62,14 +63,14 @@ def _content(conn: Connection, site_id: int) -> dict[str, Any]:
         sa.select(mp.id, mp.code, mp.name_zh, mp.name_en, mp.start, mp.end)
         .where(mp.site_id == site_id).order_by(mp.start)
     ):
-        if start >= end:  # the wire cannot say "crosses midnight" yet
-            log.warning("meal period %s crosses midnight: left out of the catalog", code)
+        if start == end:  # the wire reads end < start as "crosses midnight"; equal is empty
+            log.warning("meal period %s starts and ends at %s: left out", code, start)
             continue
         periods[pid] = {"code": code, "name_zh": zh, "name_en": en,
                         "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
     dish_cols = (dish.id, dish.code, dish.name_zh, dish.name_en, dish.description_zh,
                  dish.description_en, dish.category, dish.price_cents, dish.member_price_cents,
-                 dish.tags, dish.allergens, dish.kcal, dish.station)
+                 dish.price_per_100g_cents, dish.tags, dish.allergens, dish.kcal, dish.station)
     rows = conn.execute(
         sa.select(menu.meal_period_id, item.available, item.sold_out, *dish_cols)
         .join_from(_t(Menu), _t(MenuItem), item.menu_id == menu.id)
@@ -86,7 +87,8 @@ def _content(conn: Connection, site_id: int) -> dict[str, Any]:
         if code not in dishes:
             candidate = dict(zip(
                 ("name_zh", "name_en", "description_zh", "description_en", "category",
-                 "price_cents", "member_price_cents", "tags", "allergens", "kcal", "station"),
+                 "price_cents", "member_price_cents", "price_per_100g_cents", "tags",
+                 "allergens", "kcal", "station"),
                 rest, strict=True))
             candidate = {"id": code, **candidate, "tags": list(candidate["tags"] or []),
                          "allergens": list(candidate["allergens"] or [])}
@@ -109,6 +111,7 @@ def _content(conn: Connection, site_id: int) -> dict[str, Any]:
                   for p, items in menus.items()],
         "set_meals": _set_meals(conn, {d["id"] for d in wire_dishes},
                                 {d["category"] for d in wire_dishes}),
+        "offers": site_offers(conn, site_id),
     }
 
 

@@ -51,13 +51,13 @@ def post_payments(conn: Connection, events: Sequence[Stored], counts: Counter[st
     members = [(e, o) for e, o in members if o.member_id is not None]
     if not members:
         return  # guests: nothing to post
+    unknown = []
     with Session(bind=conn) as session:
         for e, order in members:
             if e.member_id is None:
                 # The order is kept (member_id NULL); accounts' own word for it.
                 counts["accounts.unknown_member"] += 1
-                log.warning("order %s: member %r unknown at the hub (unknown_member); "
-                            "kept without posting", order.order_id, order.member_id)
+                unknown.append(f"{order.order_id} ({order.member_id})")
                 continue
             result = post_order_payments(
                 session, order_id=order.order_id, member_id=e.member_id,
@@ -69,6 +69,9 @@ def post_payments(conn: Connection, events: Sequence[Stored], counts: Counter[st
             if result.overdraft_id is not None:
                 counts["accounts.overdraft"] += 1
         session.flush()
+    if unknown:
+        log.warning("%d orders of members unknown at the hub kept without posting "
+                    "(unknown_member): %s", len(unknown), ", ".join(unknown[:5]))
 
 
 def redeem_coupons(conn: Connection, events: Sequence[Stored], counts: Counter[str]) -> None:

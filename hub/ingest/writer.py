@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from hub.db_types import utcnow
+from hub.downlinks.members import HEARTBEAT_CACHE_KEY, note_cache_versions
 from hub.ingest.classify import MAX_KEPT_BYTES, Accepted, Inbound, Rejected, classify
 from hub.ingest.directory import Directory, KnownDevice
 from hub.ingest.handlers import HANDLERS, Stored, run_handlers
@@ -248,10 +249,11 @@ class BatchWriter:
     def _heartbeats(
         self, conn: Connection, beats: Iterable[tuple[Accepted, KnownDevice]]
     ) -> None:
-        rows = []
+        rows, caches = [], []
         for a, dev in beats:
             hb = a.envelope.payload
             assert isinstance(hb, DeviceHeartbeat)
+            caches.append((dev.site_id, hb.hardware.get(HEARTBEAT_CACHE_KEY), a.envelope.sent_at))
             rows.append({
                 "device_id": dev.device_id, "heartbeat_at": a.envelope.sent_at,
                 "queue_depth": hb.queue_depth, "oldest_unsent_age_s": hb.oldest_unsent_age_s,
@@ -260,6 +262,7 @@ class BatchWriter:
             })
         if not rows:
             return
+        note_cache_versions(conn, caches, utcnow())
         stmt = _dialect_insert(conn, T_HEALTH)
         stmt = stmt.on_conflict_do_update(
             index_elements=[T_HEALTH.c.device_id],

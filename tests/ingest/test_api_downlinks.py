@@ -139,11 +139,10 @@ def catalog_site(sqlite_hub: Settings) -> Settings:
 
 
 def test_publish_catalog_retained_and_versioned(
-    catalog_site: Settings, broker: PrivateBroker, monkeypatch: pytest.MonkeyPatch
+    catalog_site: Settings, broker: PrivateBroker
 ) -> None:
-    monkeypatch.setenv("CANTEEN_MQTT_HOST", broker.host)
-    monkeypatch.setenv("CANTEEN_MQTT_PORT", str(broker.port))
-    app = create_app(catalog_site)
+    app = create_app(catalog_site.model_copy(
+        update={"mqtt_host": broker.host, "mqtt_port": broker.port}))
     with TestClient(app) as client:
         site_id = scalar(app.state.engine, "SELECT id FROM site WHERE code = :c", c=SITE)
         url = f"/api/v1/sync/sites/{site_id}/publish-catalog"

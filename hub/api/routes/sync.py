@@ -1,4 +1,4 @@
-"""/sync: dead letters, order totals from ingest, and publishing a site's catalog."""
+"""/sync: dead letters, ingest totals, and publishing downlinks (catalog, members, config)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
-from hub.api.deps import EDITORS, SessionDep, get_engine, require_role
+from hub.api.deps import EDITORS, CipherDep, SessionDep, SettingsDep, get_engine, require_role
 from hub.api.pagination import Page, PageDep
 from hub.downlinks.catalog import UnknownSite, publish_catalog
+from hub.downlinks.config import publish_device_config
+from hub.downlinks.members import publish_member_delta
 from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher, PublishFailed
 from hub.errors import NotFoundError, ServiceError
 from hub.ingest import reports
 from hub.models import Site
+from hub.models.downlinks import DeviceConfigIn
 from hub.models.ingest import DeadLetterPublic
 
 router = APIRouter(prefix="/sync", tags=["sync"], dependencies=[require_role(*EDITORS)])
@@ -37,9 +40,31 @@ class CatalogPublished(BaseModel):
     size_bytes: int
 
 
-def broker_target() -> BrokerTarget:
-    """Where downlinks go (env CANTEEN_MQTT_HOST/PORT until Settings has MQTT fields)."""
-    return BrokerTarget.from_env()
+class MembersPublished(BaseModel):
+    """The member.delta published (version null: devices were already up to date)."""
+
+    site: str
+    to_version: int | None
+    topic: str | None
+    size_bytes: int
+
+
+class ConfigPublishedOut(BaseModel):
+    """The device.config pushed (retained) to one device."""
+
+    device: str
+    version: int
+    topic: str
+    config: dict[str, object]
+
+
+def broker_target(settings: SettingsDep) -> BrokerTarget:
+    """Where downlinks go, logged in as the hub's service user (CANTEEN_MQTT_*)."""
+    return BrokerTarget.from_settings(settings)
+
+
+TargetDep = Annotated[BrokerTarget, Depends(broker_target)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 @router.get("/dead-letters", response_model=Page[DeadLetterPublic])
@@ -73,8 +98,8 @@ def get_totals(
 def publish_site_catalog(
     site_id: int,
     session: SessionDep,
-    engine: Annotated[Engine, Depends(get_engine)],
-    target: Annotated[BrokerTarget, Depends(broker_target)],
+    engine: EngineDep,
+    target: TargetDep,
 ) -> CatalogPublished:
     """Build the site's catalog snapshot (new version if it changed) and publish it retained."""
     site = session.get(Site, site_id)
@@ -89,3 +114,50 @@ def publish_site_catalog(
         raise BrokerUnavailable(str(err)) from err
     return CatalogPublished(site=done.site, version=done.version, topic=done.topic,
                             size_bytes=done.size)
+
+
+@router.post("/sites/{site_id}/publish-members", response_model=MembersPublished)
+def publish_site_members(
+    site_id: int,
+    session: SessionDep,
+    engine: EngineDep,
+    cipher: CipherDep,
+    target: TargetDep,
+    full: bool = False,
+) -> MembersPublished:
+    """Publish the site's member-cache delta now (``full=true``: a full snapshot)."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFoundError(f"site {site_id} not found")
+    code = site.code
+    session.close()  # the build commits on its own session; do not hold this one open
+    try:
+        with OneShotPublisher(target) as pub:
+            done = publish_member_delta(engine, cipher=cipher, site_code=code,
+                                        publisher=pub, full=full)
+    except UnknownSite as err:
+        raise NotFoundError(str(err)) from err
+    except PublishFailed as err:
+        raise BrokerUnavailable(str(err)) from err
+    if done is None:
+        return MembersPublished(site=code, to_version=None, topic=None, size_bytes=0)
+    return MembersPublished(site=code, to_version=done.version, topic=done.topic,
+                            size_bytes=done.size)
+
+
+@router.post("/devices/{device_id}/publish-config", response_model=ConfigPublishedOut)
+def publish_config(
+    device_id: int,
+    engine: EngineDep,
+    target: TargetDep,
+    changes: DeviceConfigIn | None = None,
+) -> ConfigPublishedOut:
+    """Change a device's settings (if given) and push its device.config, retained."""
+    try:
+        with OneShotPublisher(target) as pub:
+            done = publish_device_config(engine, device_id=device_id, changes=changes,
+                                         publisher=pub)
+    except PublishFailed as err:
+        raise BrokerUnavailable(str(err)) from err
+    return ConfigPublishedOut(device=done.device, version=done.version, topic=done.topic,
+                              config=done.config.model_dump(mode="json"))

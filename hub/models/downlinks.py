@@ -1,0 +1,45 @@
+"""What the hub last published per site (member cache) and per device (device config)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from hub.models.base import utc_field
+
+
+class MemberPublish(SQLModel, table=True):
+    """The member-cache version a site's devices were last sent (moved only after PUBACK)."""
+
+    __tablename__ = "sync_member_publish"
+
+    site_id: int = Field(primary_key=True, foreign_key="site.id", ondelete="CASCADE")
+    to_version: int = Field(default=0, ge=0)
+    published_at: datetime | None = utc_field()
+    # Set by ingest when a device's heartbeat shows a cache it cannot catch up from.
+    full_requested_at: datetime | None = utc_field()
+
+
+class DeviceConfigRow(SQLModel, table=True):
+    """The settings pushed to one device (device.config); version grows with each change."""
+
+    __tablename__ = "sync_device_config"
+
+    device_id: int = Field(primary_key=True, foreign_key="device.id", ondelete="CASCADE")
+    version: int = Field(default=1, ge=1)
+    order_prefix: str | None = Field(default=None, max_length=2)
+    heartbeat_interval_s: int = Field(default=30, ge=5, le=3600)
+    idle_reset_s: int = Field(default=90, ge=10, le=3600)
+    offline_sales: bool = True
+    digest: str = Field(default="", max_length=64)
+    published_at: datetime | None = utc_field()
+
+
+class DeviceConfigIn(SQLModel):
+    """Changes to a device's settings (omitted fields keep their value)."""
+
+    order_prefix: str | None = Field(default=None, regex=r"^[A-Z]{1,2}$")
+    heartbeat_interval_s: int | None = Field(default=None, ge=5, le=3600)
+    idle_reset_s: int | None = Field(default=None, ge=10, le=3600)
+    offline_sales: bool | None = None
