@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-s", type=float, default=12.0, help="longest time to cook a ticket")
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                        force=True)
     try:
         cfg = load_kitchen_config(args.config)
     except EdgeError as err:

@@ -161,7 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--cards", type=Path, help="JSON list of member card numbers to tap")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                        force=True)
     logging.getLogger("kiosk").setLevel(logging.WARNING)
     try:
         config = load_config(args.config)

@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--scale", type=Path, required=True, help="scale pty symlink")
     p.add_argument("--fifo", type=Path, required=True, help="command FIFO to create")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                        force=True)
     done = threading.Event()
 
     def _stop(_sig: int, _frame: FrameType | None) -> None:

@@ -25,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--path", type=Path, required=True, help="stable symlink for the pty")
     p.add_argument("--lines", type=int, default=6, help="receipt lines to log")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                        force=True)
     done = threading.Event()
 
     def _stop(_sig: int, _frame: FrameType | None) -> None:
