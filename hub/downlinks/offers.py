@@ -13,7 +13,8 @@ from hub.accounts.points import DEFAULT_POLICY
 from hub.coupons.promotions import site_promotions
 from hub.db_types import utcnow
 from hub.models.account_rules import TierDefinition
-from protocol.payloads.offers import Offers
+from protocol.fields import WireModel
+from protocol.payloads.offers import Offers, SpendSave, TierBenefit
 from rules.order import Window
 
 log = logging.getLogger(__name__)
@@ -36,20 +37,35 @@ def site_offers(conn: Connection, site_id: int) -> dict[str, Any]:
         "member_day": None if promos.member_day is None else {
             "percent_bp": promos.member_day.percent_bp,
             "window": _window(promos.member_day.window)},
-        "spend_save": [
+        "spend_save": _fitting(SpendSave, [
             {"code": s.code, "threshold_cents": s.threshold_cents, "save_cents": s.save_cents,
              "members_only": s.members_only, "window": _window(s.window)}
-            for s in promos.spend_save],
-        "tiers": [
+            for s in promos.spend_save]),
+        "tiers": _fitting(TierBenefit, [
             {"code": t.code, "name_zh": t.name_zh, "name_en": t.name_en,
              "member_price": t.member_price, "points_multiplier_pct": t.points_multiplier_pct}
-            for t in tiers],
+            for t in tiers]),
         "points_rate": {"points": rate.points, "cents": rate.cents},
     }
     try:
         Offers.model_validate(offers)
     except ValidationError as err:
-        # One odd row must not stop the menu from reaching the kiosks: prices still go out.
+        # Prices still go out: a kiosk without offers charges list prices, never less.
         log.warning("site %s offers do not fit the wire, sent without them: %s", site_id, err)
         return Offers().model_dump(mode="json")
     return offers
+
+
+def _fitting(model: type[WireModel], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items the wire accepts; each other one is left out with a warning naming it."""
+    out = []
+    for item in items:
+        try:
+            model.model_validate(item)
+        except ValidationError as err:
+            # The hub allows codes the wire does not (upper case, '-', '.'): say which.
+            log.warning("%s %r left out of the catalog offers: %s", model.__name__,
+                        item.get("code"), err.errors()[0]["msg"])
+            continue
+        out.append(item)
+    return out

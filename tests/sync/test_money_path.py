@@ -23,6 +23,7 @@ from hub.models.accounts import LedgerEntry, MemberAccount
 from hub.models.coupons import Coupon, CouponTemplate
 from hub.settings import Settings
 from protocol import encode, make_envelope, new_order_id
+from rules.order import CouponKind
 from tests.ingest.helpers import (
     SITE,
     FakeDevice,
@@ -70,6 +71,7 @@ def site(hub: Settings) -> Iterator[tuple[Engine, int]]:
     engine = prepare_hub(hub, ["k1", "k2"])
     with Session(engine) as s:
         site_id = s.exec(select(Site.id)).one()
+        assert site_id is not None
         s.add(Device(code="kds1", kind=DeviceKind.KDS, site_id=site_id))
         rich = Member(member_no="m-1001", name="张三明", employer="Acme")
         poor = Member(member_no="m-2002", name="李四", employer="Other")
@@ -77,7 +79,7 @@ def site(hub: Settings) -> Iterator[tuple[Engine, int]]:
                                             employer="Acme", meal_period="lunch",
                                             amount_cents=1500, weekdays="1234567")])
         tpl = CouponTemplate(code="five-off", name_zh="减5元", name_en="5 off",
-                             kind="amount_off", amount_cents=500)
+                             kind=CouponKind.AMOUNT_OFF, amount_cents=500)
         s.add(tpl)
         s.commit()
         assert rich.id and poor.id and tpl.id
