@@ -120,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     (data_dir / "logs").mkdir(exist_ok=True)
     broker = PrivateBroker(data_dir / "broker")
     group: ProcessGroup | None = None
+    started: Started | None = None
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
@@ -147,9 +148,24 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if group:
+            if started:
+                drain(group, started, data_dir / "hub" / "hub.sqlite3")
             group.stop()
         broker.stop()
         log.info("demo site stopped; nothing left running")
+
+
+def drain(group: ProcessGroup, started: Started, hub_db: Path, timeout: float = 8.0) -> None:
+    """Stop the diners first, then give the agents a moment to deliver what is queued."""
+    group.stop_some(("diner-", "window-kiosk"))
+    deadline = time.monotonic() + timeout
+    line = counter_line(started.kiosks, hub_db)
+    while line.ingested < line.placed and time.monotonic() < deadline:
+        time.sleep(0.3)
+        line = counter_line(started.kiosks, hub_db)
+    log.info("at stop: %s", line)
+    if line.ingested < line.placed:
+        log.info("the rest waits in the kiosks' outboxes and is sent on the next start")
 
 
 def print_banner(base: str, broker: PrivateBroker, data_dir: Path,

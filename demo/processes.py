@@ -71,6 +71,16 @@ class ProcessGroup:
             if c.proc.poll() is not None:
                 raise ChildFailed(f"{c.name} exited with {c.proc.returncode}:\n{tail(c.log_path)}")
 
+    def stop_some(self, prefixes: tuple[str, ...], timeout: float = 10.0) -> None:
+        """Stop only the children whose names start with one of ``prefixes``."""
+        chosen = [c for c in self.children if c.name.startswith(prefixes)]
+        rest = [c for c in self.children if not c.name.startswith(prefixes)]
+        self.children = chosen
+        try:
+            self.stop(timeout)
+        finally:
+            self.children = rest
+
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM every child (newest first), then SIGKILL what is left."""
         for c in reversed(self.children):

@@ -29,7 +29,8 @@ def test_demo_starts_answers_health_and_stops_on_sigint(tmp_path: Path) -> None:
     port = free_port()
     data = tmp_path / "demo"
     proc = subprocess.Popen(
-        [str(ROOT / "scripts" / "demo"), "--data-dir", str(data), "--port", str(port)],
+        [str(ROOT / "scripts" / "demo"), "--data-dir", str(data), "--port", str(port),
+         "--no-devices"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
