@@ -12,14 +12,11 @@ LARGE_TEXT_SCALE = 1.3
 TOUCH_MIN_DP = 48
 """The smallest touch target, in dp (a fingertip)."""
 
-FONT_SIZES: dict[str, float] = {
-    "s": dp(15),
-    "m": dp(19),
-    "l": dp(25),
-    "xl": dp(36),
-    "huge": dp(96),
-}
-"""Base font size per role, before the large-text scale (kv: ``font_role``)."""
+FONT_SIZES: dict[str, float] = {"s": 15, "m": 19, "l": 25, "xl": 36, "huge": 96}
+"""Base font size per role in dp, before the large-text scale (kv: ``font_role``).
+
+Plain numbers: calling ``dp()`` at import would open the window before its config is set.
+"""
 
 # RGBA colours: a warm canteen palette with strong contrast for text
 BACKGROUND = (0.98, 0.96, 0.93, 1)
@@ -76,11 +73,11 @@ class Theme(EventDispatcher):
 
     def _apply(self) -> None:
         s = self.scale
-        self.font_s = FONT_SIZES["s"] * s
-        self.font_m = FONT_SIZES["m"] * s
-        self.font_l = FONT_SIZES["l"] * s
-        self.font_xl = FONT_SIZES["xl"] * s
-        self.font_huge = FONT_SIZES["huge"] * s
+        self.font_s = dp(FONT_SIZES["s"]) * s
+        self.font_m = dp(FONT_SIZES["m"]) * s
+        self.font_l = dp(FONT_SIZES["l"]) * s
+        self.font_xl = dp(FONT_SIZES["xl"]) * s
+        self.font_huge = dp(FONT_SIZES["huge"]) * s
         self.touch = dp(TOUCH_MIN_DP)
         self.button_h = max(dp(TOUCH_MIN_DP), dp(56) * s)
         self.pad = dp(12)

@@ -20,6 +20,11 @@ from kiosk.screens import present as p
 log = logging.getLogger(__name__)
 
 STEP_SCREENS = {"set_meal": "setmeal"}
+PARTS = ("menu", "detail", "setmeal", "cart", "done")
+"""What the presenter draws besides the frame, one per controller."""
+SCREEN_PARTS = {"menu": "menu", "detail": "detail", "setmeal": "setmeal", "cart": "cart",
+                "done": "done", "feedback": "done"}
+"""Which part a screen shows."""
 """Journey step -> screen name, where they differ."""
 
 TICK_SECONDS = 1.0
@@ -41,6 +46,7 @@ class Presenter:
         self.journey = getattr(controllers, "journey", controllers)
         self.services = services
         self._dirty: set[str] = set()
+        self._stale: set[str] = set()
         self._render_trigger = Clock.create_trigger(self._render, -1)
         self._unsubscribe: list[Callable[[], None]] = []
         self.category = ""
@@ -177,20 +183,35 @@ class Presenter:
     # ---- rendering ---------------------------------------------------------------------------
 
     def _render(self, _dt: float = 0.0) -> None:
+        # Only the screen on display is drawn; the others are marked stale and drawn when
+        # they are shown, so a reset or a language switch costs one screen, not eight.
         dirty, self._dirty = self._dirty, set()
+        self._stale |= dirty & set(PARTS)
         if "frame" in dirty:
-            dirty.update(("menu", "detail", "setmeal", "cart", "done"))  # language may change
-        for part in ("frame", "menu", "detail", "setmeal", "cart", "done"):
-            if part in dirty:
-                try:
-                    getattr(self, f"_render_{part}")()
-                except Exception:  # a drawing bug must never show a traceback to the diner
-                    log.exception("rendering %s failed", part)
+            self._stale |= set(PARTS)  # the language may have changed
+            self._draw("frame")  # may switch screens, which draws the new one
+        self.screen_shown(self.root.manager.current)
+
+    def screen_shown(self, name: str) -> None:
+        """Draw the part behind screen ``name`` if it changed while hidden."""
+        part = SCREEN_PARTS.get(name)
+        if part in self._stale:
+            self._stale.discard(part)
+            self._draw(part)
+
+    def _draw(self, part: str) -> None:
+        try:
+            getattr(self, f"_render_{part}")()
+        except Exception:  # a drawing bug must never show a traceback to the diner
+            log.exception("rendering %s failed", part)
 
     def render_now(self) -> None:
-        """Render everything at once (tests and benchmarks)."""
-        self._dirty.update(("frame", "menu", "detail", "setmeal", "cart", "done"))
+        """Draw every screen at once (tests and benchmarks)."""
+        self._dirty.add("frame")
         self._render()
+        for part in PARTS:
+            self._stale.discard(part)
+            self._draw(part)
 
     def _render_frame(self) -> None:
         st = self.journey.state

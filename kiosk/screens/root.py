@@ -70,6 +70,7 @@ class DinerRoot(FloatLayout):
         """Switch to screen ``name`` (no-op when already there)."""
         if self.manager.current != name:
             self.manager.current = name
+            self.presenter.screen_shown(name)
         self.at_idle = name == "idle"
 
     def toast(self, text: str) -> None:
