@@ -83,18 +83,23 @@ class KdsStore:
             if changed_at is not None and _not_later(ev, datetime.fromisoformat(changed_at)):
                 return False
             at = ev.at.isoformat()
+            # Later than anything seen here: it decides, even when the ticket already shows
+            # its state (an older event of the other kind arriving next must lose to it).
+            self.conn.execute(
+                "UPDATE kitchen_ticket SET changed_at = ? WHERE order_id = ? AND station = ?",
+                (at, ev.order_id, ev.station))
             if ev.state == "ready" and bumped_at is None:
                 (seq,) = self.conn.execute(
                     "SELECT coalesce(max(bump_seq), 0) + 1 FROM kitchen_ticket").fetchone()
                 self.conn.execute(
-                    "UPDATE kitchen_ticket SET bumped_at = ?, bump_seq = ?, changed_at = ?"
+                    "UPDATE kitchen_ticket SET bumped_at = ?, bump_seq = ?"
                     " WHERE order_id = ? AND station = ?",
-                    (at, seq, at, ev.order_id, ev.station))
+                    (at, seq, ev.order_id, ev.station))
                 return True
             if ev.state == "in_preparation" and bumped_at is not None:
                 self.conn.execute(
-                    "UPDATE kitchen_ticket SET bumped_at = NULL, bump_seq = NULL, changed_at = ?"
-                    " WHERE order_id = ? AND station = ?", (at, ev.order_id, ev.station))
+                    "UPDATE kitchen_ticket SET bumped_at = NULL, bump_seq = NULL"
+                    " WHERE order_id = ? AND station = ?", (ev.order_id, ev.station))
                 return True
         return False
 
