@@ -44,7 +44,7 @@ class PricingContext(WireModel):
     line_ids: tuple[Identifier, ...] = Field(default=(), max_length=100)
     set_meals: tuple[SetMealChoice, ...] = Field(default=(), max_length=50)
     coupon_id: Identifier | None = None
-    coupon_template: Code | None = None
+    coupon_template: Identifier | None = None
     use_points: Flag = False
     tier: Code | None = None
     member_prices: Flag = False
