@@ -18,6 +18,9 @@ from demo.site import (
     write,
 )
 
+KIVY_ENV = {"KIVY_NO_ARGS": "1"}
+"""Kivy must not parse a window child's command line (``--config``) as its own options."""
+
 
 @dataclass
 class Started:
@@ -85,7 +88,7 @@ def start_devices(group: ProcessGroup, data_dir: Path, broker_port: int, prov: P
                              " + edge agent")
         elif windows:
             group.start(f"pickup-{dev.code}", ["-m", "kiosk.pickup", "--config",
-                                               str(dev.app_toml)])
+                                               str(dev.app_toml)], KIVY_ENV)
             out.lines.append(f"pickup board {dev.code}: window + edge agent")
         else:
             group.start(f"pickup-{dev.code}", ["-m", "edge_agent.kitchen.headless", "--config",
@@ -109,5 +112,6 @@ def start_window(group: ProcessGroup, dev: DemoDevice, prov: Provisioned, key_fi
     group.start("window-card-scale-sims", ["-m", "demo.handsims", "--card",
                                            str(root / "card.pty"), "--scale",
                                            str(root / "scale.pty"), "--fifo", str(fifo)])
-    group.start("window-kiosk", ["-m", "kiosk.cli", "--config", str(cfg), "--windowed"])
+    group.start("window-kiosk", ["-m", "kiosk.cli", "--config", str(cfg), "--windowed"],
+                KIVY_ENV)
     return str(fifo)

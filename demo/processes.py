@@ -52,14 +52,16 @@ class ProcessGroup:
         if rc != 0:
             raise ChildFailed(f"{name} failed (exit {rc}):\n{tail(log_path)}")
 
-    def start(self, name: str, args: Sequence[str]) -> Child:
+    def start(self, name: str, args: Sequence[str],
+              extra_env: Mapping[str, str] | None = None) -> Child:
         """Start a long-running child in its own process group."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         out = log_path.open("ab")
         proc = subprocess.Popen(
             [sys.executable, *args], stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, env=dict(self.env), start_new_session=True,
+            stderr=subprocess.STDOUT, env={**self.env, **(extra_env or {})},
+            start_new_session=True,
         )
         child = Child(name, proc, log_path, out)
         self.children.append(child)
