@@ -121,7 +121,7 @@ def publish_members(client: HubClient, site_code: str, site_id: int, target: Bro
     env = make_envelope("member.delta", delta, site=site_code, device="hub")
     with OneShotPublisher(target) as pub:
         pub.publish(site_downlink_topic(site_code, "members"), encode(env), qos=1, retain=True)
-    return len(delta.get("members", []))
+    return len(delta.get("upserts", []))
 
 
 def provision(base: str, login: tuple[str, str], site_code: str, member_prefix: str,
