@@ -20,7 +20,13 @@ from hub.accounts.ledger import (
 from hub.accounts.receipts import Receipt, build_receipt, receipt_line
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
 from hub.models.account_rules import TopupBonusRule
-from hub.models.accounts import AccountKind, EntryKind, LedgerEntry, MemberAccount
+from hub.models.accounts import (
+    AccountKind,
+    EntryKind,
+    LedgerEntry,
+    MemberAccount,
+    TopupRequest,
+)
 from hub.models.members import Member
 from rules.money import format_cents, percent_of
 
@@ -28,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_TOPUP_CENTS = 1_000_000  # ￥10,000 in one go: more is a typing slip, not a top-up
 MAX_ADJUST = 1_000_000
+MAX_REQUEST_KEY = 64
 TOPUP_METHODS = frozenset({"cash", "wechat", "alipay", "card", "transfer"})
 
 
@@ -73,8 +80,17 @@ def top_up(
     actor: str,
     at: datetime,
     reference: str | None = None,
+    request_key: str | None = None,
 ) -> Receipt:
-    """Credit paid balance (and the bonus balance per the best bonus rule); commits."""
+    """Credit paid balance (and the bonus balance per the best bonus rule); commits.
+
+    ``request_key`` (unique per member: a form's one-time key, an Idempotency-Key header)
+    makes a repeated request return the first top-up's receipt and write nothing.
+    """
+    if request_key is not None and not 0 < len(request_key) <= MAX_REQUEST_KEY:
+        raise InvalidInputError(
+            f"request key must be 1-{MAX_REQUEST_KEY} characters", field="request_key"
+        )
     if not 0 < amount_cents <= MAX_TOPUP_CENTS:
         raise InvalidInputError(
             f"top-up must be between ￥0.01 and {format_cents(MAX_TOPUP_CENTS)}",
@@ -90,8 +106,19 @@ def top_up(
             raise ConflictError(f"member {member.member_no} is deactivated: no top-up")
         bonus, rule = bonus_for(session, amount_cents=amount_cents)
         account = lock_account(session, member_id=member_id, at=at)
+        if request_key is not None:
+            # The account row lock serialises two posts of the same key; the primary key
+            # (member_id, request_key) refuses a second row should anything slip past.
+            done = session.get(TopupRequest, (member_id, request_key))
+            if done is not None:
+                log.info("top-up member=%s key=%s repeated: op %s", member_id, request_key,
+                         done.operation_id)
+                return topup_receipt_of(session, member=member, operation_id=done.operation_id)
         before = snapshot(account)
         op = new_operation_id()
+        if request_key is not None:
+            session.add(TopupRequest(member_id=member_id, request_key=request_key,
+                                     operation_id=op, created_at=at))
         moves = [Movement(AccountKind.PAID, EntryKind.TOPUP, amount_cents)]
         if bonus:
             moves.append(Movement(AccountKind.BONUS, EntryKind.TOPUP_BONUS, bonus))
@@ -113,6 +140,28 @@ def top_up(
         )
     log.info("top-up member=%s amount=%s bonus=%s op=%s", member_id, amount_cents, bonus, op)
     return receipt
+
+
+def topup_receipt_of(session: Session, *, member: Member, operation_id: str) -> Receipt:
+    """The receipt of an earlier top-up, rebuilt from its ledger entries."""
+    entries = session.exec(
+        select(LedgerEntry).where(
+            LedgerEntry.member_id == member.id, LedgerEntry.operation_id == operation_id
+        )
+    ).all()
+    paid = next(e for e in entries if e.kind == EntryKind.TOPUP)
+    bonus = next((e for e in entries if e.kind == EntryKind.TOPUP_BONUS), None)
+    lines = [receipt_line("充值", "Top-up", paid.amount)]
+    if bonus is not None:
+        lines.append(receipt_line("赠送", "Bonus", bonus.amount))
+    account = session.get(MemberAccount, member.id)
+    assert account is not None and member.id is not None
+    return build_receipt(
+        receipt_no=operation_id, title=("充值凭条", "Top-up receipt"), member_id=member.id,
+        member_no=member.member_no, member_name=member.name, at=paid.created_at,
+        actor=paid.actor, lines=lines, paid_balance_cents=paid.balance_after,
+        bonus_balance_cents=bonus.balance_after if bonus is not None else account.bonus_cents,
+    )
 
 
 def refund_order(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -109,12 +110,14 @@ class MemberDeskView(BaseView):
         member_id = request.path_params["member_id"]
         form = await request.form()
         method = _field(form, "method")
+        # One-time key rendered with the form: a double click posts it twice, tops up once.
+        key = _field(form, "request_key")[:64] or None
         try:
             amount = parse_amount(_field(form, "amount"))
             receipt = await self._write(request, lambda s: top_up(
                 s, member_id=member_id, amount_cents=amount,
                 method=method if method in TOPUP_METHODS else "cash",
-                actor=_actor(request), at=utcnow(),
+                actor=_actor(request), at=utcnow(), request_key=key,
             ))
         except Refused as err:
             return await self._profile(request, error=str(err), form="top-up")
@@ -224,6 +227,7 @@ class MemberDeskView(BaseView):
                 "methods": [(m, _METHOD_LABELS[m]) for m in TOPUP_METHODS],
                 "adjustable": [(k.value, _ACCOUNT_LABELS[k]) for k in ADJUSTABLE],
                 "max_topup": format_cents(MAX_TOPUP_CENTS),
+                "topup_key": new_request_key(),
                 "labels": {"entry": _ENTRY_LABELS, "account": _ACCOUNT_LABELS,
                            "coupon": _COUPON_STATUS, "card": _CARD_STATUS},
                 "local": lambda at: at.astimezone(profile.zone).strftime("%Y-%m-%d %H:%M"),
@@ -253,6 +257,11 @@ class MemberDeskView(BaseView):
         except ServiceError as err:
             logger.info("member desk refused: %s", err)
             raise Refused(_refusal(err)) from err
+
+
+def new_request_key() -> str:
+    """A one-time key for one rendering of the top-up form."""
+    return secrets.token_urlsafe(24)
 
 
 def _actor(request: Request) -> str:

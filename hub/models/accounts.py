@@ -76,6 +76,17 @@ class MemberAccount(SQLModel, table=True):
     updated_at: datetime = created_at_field()
 
 
+class TopupRequest(SQLModel, table=True):
+    """A top-up's idempotency key: the same key for the same member never tops up twice."""
+
+    __tablename__ = "topup_request"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    request_key: str = Field(max_length=64, primary_key=True)
+    operation_id: str = Field(max_length=36)
+    created_at: datetime = created_at_field()
+
+
 class LedgerEntry(SQLModel, table=True):
     """One immutable movement on one balance; `balance_after` is that balance after it."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, status
 from sqlmodel import Session
 
 from hub.accounts import audit, ledger, points, reconcile, stored_value, tiers, wallet
@@ -102,11 +102,13 @@ def get_wallet(
 
 
 @desk.post("/{member_id}/top-ups", response_model=Receipt, status_code=status.HTTP_201_CREATED)
-def top_up(session: SessionDep, user: CurrentUser, member_id: int, data: TopUpIn) -> Receipt:
-    """Top up at the desk; the receipt prints in both languages."""
+def top_up(session: SessionDep, user: CurrentUser, member_id: int, data: TopUpIn,
+           idempotency_key: Annotated[str | None, Header(max_length=64)] = None) -> Receipt:
+    """Top up at the desk; the same ``Idempotency-Key`` again returns the first receipt."""
     return stored_value.top_up(
         session, member_id=member_id, amount_cents=data.amount_cents, method=data.method,
         reference=data.reference, actor=user.username, at=utcnow(),
+        request_key=idempotency_key,
     )
 
 
