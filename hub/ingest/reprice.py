@@ -253,8 +253,9 @@ def reprice(order: OrderPlaced, hub: HubPricing | Mapping[str, HubDish]
     """
     legacy = not isinstance(hub, HubPricing)
     if not isinstance(hub, HubPricing):
-        if order.pricing is not None or any(ln.weight_g for ln in order.lines):
-            return "re-pricing needs the hub's pricing data (load_pricing), not dish prices only"
+        if any(ln.weight_g for ln in order.lines):
+            return "weighed line: re-pricing needs the hub's pricing data (load_pricing)"
+        order = order.model_copy(update={"pricing": None})  # list/member prices only
         hub = HubPricing({k: DishPrice(v.category, v.price_cents, v.member_price_cents)
                           for k, v in hub.items()})
     try:

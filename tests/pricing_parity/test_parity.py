@@ -103,3 +103,19 @@ def test_changed_weighed_price_is_flagged(tmp_path: Path) -> None:
     review = hub.reprice(order)
     assert isinstance(review, Review)
     assert (review.kiosk_total_cents, review.hub_total_cents) == (833, 866)
+
+
+def test_dish_prices_only_still_check_the_subtotal(tmp_path: Path) -> None:
+    """The ingest writer's older call (dish prices only) keeps checking the subtotal."""
+    from hub.ingest.directory import HubDish
+    from hub.ingest.reprice import reprice
+
+    kiosk, _hub = both(tmp_path, SS)
+    order, _ = kiosk.place(Case([Line("braised-pork"), Line("noodles")], offers=SS), None)
+    dishes = {"braised-pork": HubDish(1, "meat", 2000, 1800),
+              "noodles": HubDish(2, "staple", 1600, 1500)}
+    assert reprice(order, dishes) is None
+    dishes["noodles"] = HubDish(2, "staple", 1700, 1500)
+    review = reprice(order, dishes)
+    assert isinstance(review, Review)
+    assert (review.kiosk_subtotal_cents, review.hub_subtotal_cents) == (3600, 3700)
