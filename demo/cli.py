@@ -101,6 +101,7 @@ def start_site(args: argparse.Namespace, group: ProcessGroup, broker: PrivateBro
     if args.no_devices:
         return base, None
     group.start("hub-ingest", ["-m", "hub.ingest", "--worker-id", "demo-ingest"])
+    group.start("hub-downlinks", ["-m", "hub.downlinks", "--members-every", "10"])
     log.info("provisioning the devices through the hub API")
     site = demo_site()
     prov = provision(base, DEMO_LOGIN, site.code, "XH", BrokerTarget(broker.host, broker.port))
