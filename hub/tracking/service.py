@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,15 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from hub.db_types import utcnow
-from hub.models.tracking import OrderTrack, OrderTrackEvent, OrderTrackStation
+from hub.models.tracking import OrderTrackEvent
+from hub.tracking.refold import CHUNK, PLACED, refold_orders
 from protocol import Envelope, OrderPlaced
-from protocol.payloads.kitchen import OrderStateChanged, fold_states
+from protocol.payloads.kitchen import OrderStateChanged
 
 T_EVENT = OrderTrackEvent.__table__  # type: ignore[attr-defined]
-T_TRACK = OrderTrack.__table__  # type: ignore[attr-defined]
-T_STATION = OrderTrackStation.__table__  # type: ignore[attr-defined]
-
-PLACED = "placed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,56 +55,23 @@ def record(conn: Connection, envelopes: Iterable[Envelope]) -> Recorded:
                                    p.placed_at))
     if not rows:
         return Recorded(0, 0, frozenset())
-    ids = {r["message_id"] for r in rows}
-    known = {m for (m,) in conn.execute(
-        sa.select(T_EVENT.c.message_id).where(T_EVENT.c.message_id.in_(ids)))}
+    ids = sorted({r["message_id"] for r in rows})
+    known: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        known.update(m for (m,) in conn.execute(
+            sa.select(T_EVENT.c.message_id).where(T_EVENT.c.message_id.in_(chunk))))
     fresh = {r["message_id"]: r for r in rows if r["message_id"] not in known}
     if fresh:
         conn.execute(_insert(conn, T_EVENT).on_conflict_do_nothing(), list(fresh.values()))
     orders = frozenset(r["order_id"] for r in fresh.values())
-    for order_id in orders:
-        refold(conn, order_id)
+    refold_orders(conn, orders)  # set-based: one select, one upsert per table for the batch
     return Recorded(len(fresh), len(rows) - len(fresh), orders)
 
 
 def refold(conn: Connection, order_id: str) -> None:
     """Recompute an order's state and its stations from every event it has."""
-    events = conn.execute(
-        sa.select(T_EVENT).where(T_EVENT.c.order_id == order_id).order_by(T_EVENT.c.at)
-    ).mappings().all()
-    if not events:
-        return
-    placed = [e for e in events if e["state"] == PLACED]
-    stations = list(dict.fromkeys(s for e in events for s in e["stations"]))
-    changes = [_as_change(e) for e in events if e["state"] != PLACED]
-    status = fold_states(changes, stations)
-    first = events[0]
-    track = {
-        "order_id": order_id, "site_code": first["site_code"], "order_no": first["order_no"],
-        "state": status.state, "placed_at": placed[0]["at"] if placed else None,
-        "ready_at": status.ready_at, "collected_at": status.collected_at,
-        "cancelled_at": status.cancelled_at, "updated_at": utcnow(),
-    }
-    _upsert(conn, T_TRACK, [track], ["order_id"])
-    started: dict[str, datetime] = {}
-    for e in changes:
-        if e.station is not None and e.state == "in_preparation" and not e.recall:
-            started.setdefault(e.station, e.at)  # events are in time order: the first start
-    per_station = []
-    for station in stations:
-        state, at = status.stations.get(station, (PLACED, None))
-        per_station.append({
-            "order_id": order_id, "station": station, "site_code": first["site_code"],
-            "state": state, "started_at": started.get(station),
-            "ready_at": at if state == "ready" else None,
-        })
-    _upsert(conn, T_STATION, per_station, ["order_id", "station"])
-
-
-def _as_change(e: Any) -> OrderStateChanged:
-    return OrderStateChanged(order_id=e["order_id"], order_no=e["order_no"], state=e["state"],
-                             at=e["at"], station=e["station"], stations=tuple(e["stations"]),
-                             recall=bool(e["recall"]))
+    refold_orders(conn, [order_id])
 
 
 def _event_row(env: Envelope, order_id: str, order_no: str, state: str, station: str | None,
@@ -121,15 +85,3 @@ def _event_row(env: Envelope, order_id: str, order_no: str, state: str, station:
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
-
-
-def _upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
-            keys: list[str]) -> None:
-    if not rows:
-        return
-    stmt = _insert(conn, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys],
-        set_={k: stmt.excluded[k] for k in rows[0] if k not in keys},
-    )
-    conn.execute(stmt, list(rows))
