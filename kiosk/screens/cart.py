@@ -52,6 +52,8 @@ class CartScreen(KioskScreen):
     error = StringProperty("")
     can_confirm = BooleanProperty(False)
     is_member = BooleanProperty(False)
+    coupon = StringProperty("")
+    has_coupon = BooleanProperty(False)
     use_points = BooleanProperty(False)
 
     def on_lines(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
@@ -71,6 +73,10 @@ class CartScreen(KioskScreen):
         """Pay with points, or not."""
         cart = self.journey.cart
         self.presenter.guarded(lambda: cart.toggle_points(not cart.state.use_points))
+
+    def remove_coupon(self) -> None:
+        """Take the scanned coupon off the order."""
+        self.journey.remove_coupon()
 
     def confirm(self) -> None:
         """Place the order."""

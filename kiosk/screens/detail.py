@@ -8,7 +8,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.widgets import FitLabel, KButton
+from kiosk.screens.widgets import FitLabel, KButton, sync_buttons
 
 
 class DetailScreen(KioskScreen):
@@ -22,6 +22,7 @@ class DetailScreen(KioskScreen):
     option_groups = ListProperty([])
     quantity = NumericProperty(1)
     price = StringProperty("")
+    note_chips = ListProperty([])
     weighed = BooleanProperty(False)
     busy = BooleanProperty(False)
     grams = StringProperty("")
@@ -42,6 +43,14 @@ class DetailScreen(KioskScreen):
                 row.add_widget(button)
                 row.height = button.height
             box.add_widget(row)
+
+    def on_note_chips(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
+        """One toggle per quick note."""
+        sync_buttons(self.ids.note_row, rows, self.toggle_note, font_role="m")
+
+    def toggle_note(self, code: str) -> None:
+        """Tick or untick a quick note for the kitchen."""
+        self.presenter.toggle_note(code)
 
     def choose(self, group: str, choice: str) -> None:
         """Pick one choice of an option group."""

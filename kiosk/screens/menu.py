@@ -39,8 +39,7 @@ class MenuScreen(KioskScreen):
 
     def toggle_filter(self, code: str) -> None:
         """Turn a dietary filter on or off."""
-        filters = self.journey.menu.state.filters
-        self.journey.set_filters(**{code: not getattr(filters, code)})
+        self.presenter.toggle_filter(code)
 
     def pick(self, kind: str, item_id: str) -> None:
         """A dish or set-meal card was touched."""

@@ -36,6 +36,16 @@ CATEGORIES: dict[str, Callable[[str], str]] = {
     "hot": lambda lang: tr("Hot Dishes", lang),
     "veg": lambda lang: tr("Vegetable Dishes", lang),
 }
+NOTE_CHIPS: dict[str, Callable[[str], str]] = {
+    "less_oil": lambda lang: tr("Less oil", lang),
+    "less_salt": lambda lang: tr("Less salt", lang),
+    "no_scallion": lambda lang: tr("No scallion", lang),
+    "no_coriander": lambda lang: tr("No coriander", lang),
+    "take_away": lambda lang: tr("Take away", lang),
+}
+"""Quick notes for the kitchen: one tap each instead of typing on a kiosk."""
+NOTE_SEPARATOR = "; "
+
 SET_MEALS = "set_meals"
 """The pseudo-category that lists the set meals."""
 
@@ -133,9 +143,15 @@ def member_line(member: Any, lang: str) -> str:
     """The greeting strip: name, tier, balance, subsidy, points."""
     if member is None:
         return ""
-    return tr("Hello, {name} · {tier} · balance {balance} · subsidy {subsidy} · "
-                    "{points} points", lang, name=member.name, tier=member.tier.in_lang(lang),
+    line = tr("Hello, {name} · {tier} · balance {balance} · subsidy {subsidy} · "
+              "{points} points", lang, name=member.name, tier=member.tier.in_lang(lang),
               balance=member.balance_text, subsidy=member.subsidy_text, points=member.points)
+    if member.bonus_text:
+        line += tr(" · bonus {bonus}", lang, bonus=member.bonus_text)
+    extra = [tr("Filters from your profile: {names}", lang,
+                names=join([t.in_lang(lang) for t in member.diet], lang))] if member.diet else []
+    extra += [t.in_lang(lang) for t in member.offers]
+    return "\n".join([line, " · ".join(extra)]) if extra else line
 
 
 def period_line(period: Any, lang: str) -> str:
@@ -168,10 +184,12 @@ def dish_facts(card: Any, lang: str) -> tuple[str, str]:
     return " · ".join(facts), tr("Allergens: {names}", lang, names=names) if names else ""
 
 
-def cart_rows(lines: Sequence[Any], lang: str) -> list[dict[str, Any]]:
-    """Cart lines as CartLine kwargs."""
+def cart_rows(lines: Sequence[Any], lang: str,
+              notes: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Cart lines as CartLine kwargs (with the kitchen note of each line)."""
     rows = []
-    for ln in lines:
+    notes = list(notes) + [None] * (len(lines) - len(notes))
+    for ln, note in zip(lines, notes, strict=False):
         head = ln.name.in_lang(lang)
         head += f"  {ln.grams} g" if ln.grams else f" ×{ln.qty}"
         parts = [o.in_lang(lang) for o in ln.options]
@@ -179,6 +197,8 @@ def cart_rows(lines: Sequence[Any], lang: str) -> list[dict[str, Any]]:
             parts.insert(0, ln.set_meal.in_lang(lang))
         if ln.sold_out:
             parts.insert(0, tr("Sold out", lang))
+        if note is not None:
+            parts.append(note.in_lang(lang))
         rows.append({"line_id": ln.line_id, "text": head, "detail": " · ".join(parts),
                      "amount": ln.net_text or ln.list_text, "qty": ln.qty,
                      "countable": ln.set_meal is None and not ln.grams})
@@ -198,6 +218,16 @@ def split_rows(st: Any, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
+def coupon_line(st: Any, lang: str) -> str:
+    """The scanned coupon and what it pays, why it does not apply, or how to add one."""
+    if st.coupon is None:
+        return tr("Have a coupon? Show its code to the scanner.", lang)
+    line = st.coupon.in_lang(lang) + (f"  −{st.coupon_text}" if st.coupon_text else "")
+    if st.coupon_note is not None:
+        line += "\n" + st.coupon_note.in_lang(lang)
+    return tr("Coupon: {coupon}", lang, coupon=line)
+
+
 def cart_note(st: Any, guest: bool, lang: str) -> str:
     """Guest pays at the counter; offline spending is capped."""
     notes = []
@@ -210,3 +240,24 @@ def cart_note(st: Any, guest: bool, lang: str) -> str:
         notes.append(tr("You earn {points} points with this order.", lang,
                         points=st.points_earned))
     return "\n".join(notes)
+
+
+def chip_note(code: str) -> str:
+    """How a quick note reads on the kitchen ticket: Chinese and English."""
+    label = NOTE_CHIPS[code]
+    return f"{label('zh_Hans')} {label('en')}"
+
+
+def note_chips(note: str, lang: str) -> list[dict[str, Any]]:
+    """The quick-note buttons, ticked when the note already holds them."""
+    held = note.split(NOTE_SEPARATOR)
+    return [{"code": code, "text": label(lang), "selected": chip_note(code) in held}
+            for code, label in NOTE_CHIPS.items()]
+
+
+def toggled_note(note: str, code: str) -> str:
+    """The note with one quick note added or taken out."""
+    held = [n for n in note.split(NOTE_SEPARATOR) if n]
+    chip = chip_note(code)
+    held = [n for n in held if n != chip] if chip in held else [*held, chip]
+    return NOTE_SEPARATOR.join(held)

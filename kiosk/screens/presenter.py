@@ -151,6 +151,28 @@ class Presenter:
         self._dirty.add("setmeal")
         self._render_trigger()
 
+    def profile_allergens(self) -> frozenset[str]:
+        """The allergens in the identified member's profile (empty for guests)."""
+        # adapter: asked for a journey method that toggles "hide my allergens"
+        from kiosk.controllers.menu import Filters
+
+        member = self.journey.session.member
+        return Filters.from_profile(member).hide_allergens if member is not None else frozenset()
+
+    def toggle_filter(self, code: str) -> None:
+        """Flip one dietary switch; "hide my allergens" switches the profile's set on or off."""
+        filters = self.journey.menu.state.filters
+        if code == "hide_allergens":
+            mine = frozenset() if filters.hide_allergens else self.profile_allergens()
+            self.journey.set_filters(hide_allergens=mine)
+        else:
+            self.journey.set_filters(**{code: not getattr(filters, code)})
+
+    def toggle_note(self, code: str) -> None:
+        """Add or take out one quick note for the kitchen."""
+        detail = self.journey.detail
+        self.guarded(lambda: detail.set_note(p.toggled_note(detail.state.note, code)))
+
     def guarded(self, action: Callable[[], Any]) -> Any:
         """Run a step-controller action; a refusal becomes the journey's friendly message."""
         # adapter: the journey's guard is private; asked for public wrappers in the report
@@ -229,9 +251,6 @@ class Presenter:
         if name != root.manager.current and name == "menu":
             self.category = ""
         root.show(name)
-        events = self._events()
-        if events is not None:
-            events.scan_with_camera(name == "identify")  # the camera looks only when asked
         message = p.both(st.message, lang)
         if name == "done":
             message = ""  # the done screen shows the printer's message itself
@@ -263,11 +282,15 @@ class Presenter:
         assign(screen, "categories", [{"code": c, "text": p.category_label(c, lang),
                               "selected": c == self.category} for c in codes])
         f = st.filters
-        assign(screen, "filters", [
+        filters = [
             {"code": "halal", "text": p.tr("Halal", lang), "selected": f.halal},
             {"code": "vegetarian", "text": p.tr("Vegetarian", lang), "selected": f.vegetarian},
             {"code": "no_spice", "text": p.tr("No spice", lang), "selected": f.no_spice},
-        ])
+        ]
+        if self.profile_allergens():
+            filters.append({"code": "hide_allergens", "text": p.tr("Hide my allergens", lang),
+                            "selected": bool(f.hide_allergens)})
+        assign(screen, "filters", filters)
         if self.category == p.SET_MEALS:
             rows = [p.set_meal_row(s, lang, screen.pick) for s in st.set_meals]
         else:
@@ -300,6 +323,7 @@ class Presenter:
         screen.facts, screen.allergens = p.dish_facts(card, lang)
         assign(screen, "option_groups", p.option_groups(st.options, lang))
         screen.quantity = st.qty
+        assign(screen, "note_chips", p.note_chips(st.note, lang))
         screen.weighed = card.per_100g
         screen.grams = p.tr("{grams} g on the scale", lang, grams=st.grams) if st.grams else ""
         screen.price = st.line_total_text or (card.price_text + p.tr(" /100 g", lang))
@@ -340,7 +364,9 @@ class Presenter:
         st = self.journey.cart.state
         lang = self.lang
         screen = self.root.screen("cart")
-        assign(screen, "lines", p.cart_rows(st.lines, lang))
+        assign(screen, "lines", p.cart_rows(st.lines, lang, st.notes))
+        screen.coupon = p.coupon_line(st, lang)
+        screen.has_coupon = st.coupon is not None
         assign(screen, "split", p.split_rows(st, lang))
         screen.total = st.total_text
         screen.note = p.cart_note(st, self.journey.state.guest, lang)

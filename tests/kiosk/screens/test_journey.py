@@ -259,3 +259,39 @@ def test_member_qr_code_from_the_scanner_opens_the_menu(fresh: Driver) -> None:
     ui.tap_id("start_over", "root")
     assert ui.root.manager.current == "idle"
     assert ui.journey.session.member is None
+
+
+def test_profile_filters_kitchen_notes_and_coupon_hint(fresh: Driver) -> None:
+    ui = fresh
+    ui.tap_id("start", "idle")
+    assert ui.sims["card"].tap("0022220000")  # 赵敏: halal, allergic to peanuts
+    assert ui.wait_until(lambda: ui.root.manager.current == "menu"), ui.journey.state.message
+    menu = ui.screen("menu")
+    ui.settle()
+    assert "已按您的资料筛选：清真、不含花生" in menu.ids.member_line.text
+    chips = {b.key: b.selected for b in menu.ids.filter_row.children}
+    assert chips == {"halal": True, "vegetarian": False, "no_spice": False,
+                     "hide_allergens": True}
+    assert "kung-pao-chicken" not in [r["dish_id"] for r in menu.dishes]
+    ui.tap_text("清真", menu.ids.filter_row)
+    ui.tap_text("隐藏我的过敏原", menu.ids.filter_row)
+    ui.settle()
+    assert "kung-pao-chicken" in [r["dish_id"] for r in menu.dishes]  # the diner's choice
+    ui.screenshot("kiosk-menu-profile-zh", docs=False)
+
+    ui.tap(ui.card_for("dish", "beef-brisket", menu.ids.dish_view))
+    detail = ui.screen("detail")
+    ui.tap_text("标准", detail.ids.options)
+    ui.tap_text("少油", detail.ids.note_row)
+    ui.tap_text("打包", detail.ids.note_row)
+    ui.settle()
+    assert ui.journey.detail.state.note == "少油 Less oil; 打包 Take away"
+    ui.screenshot("kiosk-detail-notes-zh", docs=False)
+    ui.tap_id("add", "detail")
+    ui.tap_id("cart_button", "menu")
+    ui.settle()
+    cart = ui.screen("cart")
+    assert any("少油" in t for t in ui.texts(cart.ids.line_list)), ui.texts(cart.ids.line_list)
+    assert cart.ids.coupon.text.startswith("有优惠券")
+    ui.tap_id("start_over", "root")
+    assert ui.root.manager.current == "idle"
