@@ -76,8 +76,9 @@ def main() -> None:
         for _ in range(2):
             frame()
         menu = root.screen("menu")
-        tap(times, "filter toggle", find(menu.ids.filter_row, lambda w: getattr(w, "key", None) == "halal"))
-        tap(times, "filter toggle", find(menu.ids.filter_row, lambda w: getattr(w, "key", None) == "halal"))
+        halal = find(menu.ids.filter_row, lambda w: getattr(w, "key", None) == "halal")
+        tap(times, "filter toggle", halal)
+        tap(times, "filter toggle", halal)
         card = find(menu.ids.dish_view, lambda w: getattr(w, "dish_id", "") == "kung-pao-chicken")
         tap(times, "dish card -> detail", card)
         detail = root.screen("detail")
