@@ -32,20 +32,37 @@ _STATION_COLS = ("order_id", "station", "site_code", "state", "started_at", "rea
 _UPSERTS: dict[tuple[str, str], Any] = {}
 
 
-def refold_orders(conn: Connection, order_ids: Iterable[str]) -> None:
-    """Recompute the state and stations of each order from every event it has (one batch)."""
+def refold_orders(conn: Connection, order_ids: Iterable[str],
+                  pending: Iterable[Mapping[str, Any]] = ()) -> None:
+    """Recompute the state and stations of each order from every event it has (one batch).
+
+    ``pending``: event rows of these orders not inserted yet (or just inserted): folded
+    in with the stored ones without reading them back (a message id counts once).
+    """
     ids = sorted(set(order_ids))
     if not ids:
         return
-    by_order: dict[str, list[Mapping[str, Any]]] = {}  # RowMapping rows
+    by_order: dict[str, list[Mapping[str, Any]]] = {}
+    seen: set[str] = set()
     for start in range(0, len(ids), CHUNK):
         rows = conn.execute(
             sa.select(T_EVENT)
             .where(T_EVENT.c.order_id.in_(ids[start : start + CHUNK]))
             .order_by(T_EVENT.c.order_id, T_EVENT.c.at)
         ).mappings()
-        for row in rows:
-            by_order.setdefault(row["order_id"], []).append(dict(row))
+        for stored in rows:
+            seen.add(stored["message_id"])
+            by_order.setdefault(stored["order_id"], []).append(dict(stored))
+    wanted = set(ids)
+    for row in pending:
+        if row["order_id"] in wanted and row["message_id"] not in seen:
+            seen.add(row["message_id"])
+            events = by_order.setdefault(row["order_id"], [])
+            if events and events[-1]["at"] > row["at"]:
+                events.append(row)
+                events.sort(key=_at)  # stable: ties keep the stored order first
+            else:
+                events.append(row)
     now = utcnow()
     tracks: list[dict[str, Any]] = []
     stations: list[dict[str, Any]] = []
@@ -55,6 +72,11 @@ def refold_orders(conn: Connection, order_ids: Iterable[str]) -> None:
         stations.extend(per_station)
     _upsert(conn, T_TRACK, tracks, ("order_id",), _TRACK_COLS)
     _upsert(conn, T_STATION, stations, ("order_id", "station"), _STATION_COLS)
+
+
+def _at(event: Mapping[str, Any]) -> datetime:
+    at: datetime = event["at"]
+    return at
 
 
 def fold_order(order_id: str, events: Sequence[Mapping[str, Any]], now: datetime) -> tuple[

@@ -62,10 +62,12 @@ def record(conn: Connection, envelopes: Iterable[Envelope]) -> Recorded:
         known.update(m for (m,) in conn.execute(
             sa.select(T_EVENT.c.message_id).where(T_EVENT.c.message_id.in_(chunk))))
     fresh = {r["message_id"]: r for r in rows if r["message_id"] not in known}
+    orders = frozenset(r["order_id"] for r in fresh.values())
+    # Set-based, for the whole batch: one select of the orders' stored events (the new
+    # ones are folded in from memory), one upsert per table.
+    refold_orders(conn, orders, fresh.values())
     if fresh:
         conn.execute(_insert(conn, T_EVENT).on_conflict_do_nothing(), list(fresh.values()))
-    orders = frozenset(r["order_id"] for r in fresh.values())
-    refold_orders(conn, orders)  # set-based: one select, one upsert per table for the batch
     return Recorded(len(fresh), len(rows) - len(fresh), orders)
 
 
