@@ -120,11 +120,18 @@ def workers(settings: Settings, b: PrivateBroker, n: int, *args: str) -> Iterato
                     break
             else:
                 raise RuntimeError("worker exited before subscribing")
+            # Keep reading its log: a full pipe would block the worker in its next log line.
+            threading.Thread(target=_drain, args=(p.stdout,), daemon=True).start()
         yield
     finally:
         for p in procs:
             p.terminate()
             p.wait(30)
+
+
+def _drain(stream: Any) -> None:
+    for _ in stream:
+        pass
 
 
 def make_orders(devices: list[str], n: int, seed: int = 1) -> list[tuple[str, str, str, bytes]]:
