@@ -153,6 +153,23 @@ SetMeal = Annotated[FixedSetMeal | BuildSetMeal, Field(discriminator="kind")]
 """A set meal, told apart by its ``kind``."""
 
 
+class Category(WireModel):
+    """A dish category's bilingual name; menus list categories by ``sort`` (then code)."""
+
+    code: Code
+    name_zh: Name
+    name_en: Name
+    sort: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] = 0
+
+
+class Station(WireModel):
+    """A kitchen station's bilingual name, shown on kitchen displays instead of its code."""
+
+    code: Code
+    name_zh: Name
+    name_en: Name
+
+
 class CatalogSnapshot(WireModel):
     """Every meal period, dish, menu and set meal of a site; a higher version replaces a lower."""
 
@@ -164,6 +181,9 @@ class CatalogSnapshot(WireModel):
     menus: tuple[Menu, ...] = Field(default=(), max_length=20)
     set_meals: tuple[SetMeal, ...] = Field(default=(), max_length=200)
     offers: Offers = Offers()
+    # Empty: a device names categories and stations itself (older hubs send none).
+    categories: tuple[Category, ...] = Field(default=(), max_length=200)
+    stations: tuple[Station, ...] = Field(default=(), max_length=100)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -172,6 +192,8 @@ class CatalogSnapshot(WireModel):
             ("dish id", [d.id for d in self.dishes]),
             ("menu meal period", [m.meal_period for m in self.menus]),
             ("set meal id", [s.id for s in self.set_meals]),
+            ("category code", [c.code for c in self.categories]),
+            ("station code", [s.code for s in self.stations]),
         ):
             repeat = _first_repeat(ids)
             if repeat is not None:
@@ -179,6 +201,13 @@ class CatalogSnapshot(WireModel):
         periods = {p.code for p in self.meal_periods}
         dishes = {d.id for d in self.dishes}
         categories = {d.category for d in self.dishes}
+        for what, listed, used in (
+            ("category", {c.code for c in self.categories}, categories),
+            ("station", {s.code for s in self.stations}, {d.station for d in self.dishes}),
+        ):
+            missing = sorted(used - listed) if listed else []
+            if missing:
+                raise ValueError(f"dishes use {what} {missing[0]!r}, which the {what} list lacks")
         for menu in self.menus:
             if menu.meal_period not in periods:
                 raise ValueError(f"menu for unknown meal period {menu.meal_period!r}")
@@ -204,3 +233,11 @@ class CatalogSnapshot(WireModel):
     def dish(self, dish_id: str) -> Dish | None:
         """The dish with this id, or None."""
         return next((d for d in self.dishes if d.id == dish_id), None)
+
+    def category(self, code: str) -> Category | None:
+        """The named category with this code, or None."""
+        return next((c for c in self.categories if c.code == code), None)
+
+    def station(self, code: str) -> Station | None:
+        """The named station with this code, or None."""
+        return next((s for s in self.stations if s.code == code), None)

@@ -1,4 +1,4 @@
-"""Parts of the catalog the kiosk prices with: dish options, promotions, tiers, points rate.
+"""Parts of the catalog the kiosk prices with: options, promotions, tiers, points, coupons.
 
 Shapes mirror the pricing engine's inputs (``rules.order``) so a device turns them into
 engine inputs field by field, and the hub fills them from the same tables it prices with.
@@ -6,11 +6,11 @@ engine inputs field by field, and the hub fills them from the same tables it pri
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
-from protocol.fields import Cents, Code, Flag, Name, UtcDatetime, WireModel
+from protocol.fields import Cents, Code, Flag, Identifier, Name, UtcDatetime, WireModel
 
 BasisPoints = Annotated[int, Field(strict=True, ge=0, le=10_000)]
 """A share in 1/100 of a percent: 1000 = 10 %."""
@@ -98,6 +98,38 @@ class PointsRate(WireModel):
     cents: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = 100
 
 
+class CouponTemplate(WireModel):
+    """What a coupon of this template gives, field by field ``rules.order.Coupon``.
+
+    A scanned coupon code (protocol.tokens CC1) names its template by ``code``; the device
+    prices it with these terms, inside this window and the code's own expiry.
+    """
+
+    code: Identifier
+    name_zh: Name
+    name_en: Name
+    kind: Literal["amount_off", "percent_off", "free_dish"]
+    amount_cents: Cents = 0
+    percent_bp: BasisPoints = 0
+    max_off_cents: Cents | None = None
+    dish_id: Identifier | None = None
+    min_spend_cents: Cents = 0
+    dish_ids: tuple[Identifier, ...] = Field(default=(), max_length=200)
+    categories: tuple[Code, ...] = Field(default=(), max_length=50)
+    window: Window = Window()
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Self:
+        # The checks rules.order.Coupon makes, so a device never fails building one.
+        if self.kind == "amount_off" and self.amount_cents <= 0:
+            raise ValueError(f"coupon template {self.code!r}: amount_off needs amount_cents > 0")
+        if self.kind == "percent_off" and self.percent_bp <= 0:
+            raise ValueError(f"coupon template {self.code!r}: percent_off needs percent_bp > 0")
+        if self.kind == "free_dish" and not self.dish_id:
+            raise ValueError(f"coupon template {self.code!r}: free_dish needs dish_id")
+        return self
+
+
 class Offers(WireModel):
     """Promotions and member benefits of a site, priced by ``rules`` on the device."""
 
@@ -105,12 +137,14 @@ class Offers(WireModel):
     spend_save: tuple[SpendSave, ...] = Field(default=(), max_length=20)
     tiers: tuple[TierBenefit, ...] = Field(default=(), max_length=20)
     points_rate: PointsRate = PointsRate()
+    coupon_templates: tuple[CouponTemplate, ...] = Field(default=(), max_length=200)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> Self:
         for what, codes in (
             ("spend-save", [s.code for s in self.spend_save]),
             ("tier", [t.code for t in self.tiers]),
+            ("coupon template", [c.code for c in self.coupon_templates]),
         ):
             if len(set(codes)) != len(codes):
                 raise ValueError(f"a {what} code appears twice")

@@ -33,7 +33,9 @@ from protocol import (
     new_order_id,
 )
 from protocol.fields import WireModel
+from protocol.payloads.catalog import Category, Station
 from protocol.payloads.kitchen import OrderStateChanged
+from protocol.payloads.offers import CouponTemplate, Offers, Window
 from protocol.payloads.pricing_context import PricingContext, SetMealChoice, SlotPick
 
 identifiers = st.from_regex(r"[A-Za-z0-9_.-]{1,24}", fullmatch=True).filter(
@@ -248,6 +250,8 @@ def catalogs(draw: st.DrawFn) -> CatalogSnapshot:
                      slots=tuple(SetMealSlot(category=c, count=draw(st.integers(1, 2)))
                                  for c in categories)),
     ]
+    named = draw(st.booleans())  # older hubs send no names; newer ones name every code used
+    stations = sorted({d.station for d in dishes}) + draw(st.lists(codes, max_size=2))
     return CatalogSnapshot(
         version=draw(st.integers(1, 10**9)),
         generated_at=draw(times),
@@ -255,6 +259,34 @@ def catalogs(draw: st.DrawFn) -> CatalogSnapshot:
         dishes=dishes,
         menus=menus,
         set_meals=tuple(set_meals),
+        offers=Offers(coupon_templates=tuple(draw(st.lists(
+            coupon_templates(dish_ids, categories), max_size=3, unique_by=lambda c: c.code)))),
+        categories=tuple(
+            Category(code=c, name_zh=draw(names), name_en=draw(names),
+                     sort=draw(st.integers(0, 99)))
+            for c in categories) if named else (),
+        stations=tuple(Station(code=c, name_zh=draw(names), name_en=draw(names))
+                       for c in dict.fromkeys(stations)) if named else (),
+    )
+
+
+def coupon_templates(dish_ids: list[str], categories: list[str]
+                     ) -> st.SearchStrategy[CouponTemplate]:
+    """A coupon template of any kind, scoped to some of the catalog's dishes and categories."""
+    scope = {
+        "dish_ids": st.lists(st.sampled_from(dish_ids), unique=True, max_size=2).map(tuple),
+        "categories": st.lists(st.sampled_from(categories), unique=True, max_size=2).map(tuple),
+        "min_spend_cents": cents,
+        "window": st.sampled_from([Window(), Window(valid_until=datetime(2030, 1, 1, tzinfo=UTC))]),
+    }
+    return st.one_of(
+        st.builds(CouponTemplate, code=identifiers, name_zh=names, name_en=names,
+                  kind=st.just("amount_off"), amount_cents=st.integers(1, 50_000), **scope),
+        st.builds(CouponTemplate, code=identifiers, name_zh=names, name_en=names,
+                  kind=st.just("percent_off"), percent_bp=st.integers(1, 10_000),
+                  max_off_cents=st.none() | cents, **scope),
+        st.builds(CouponTemplate, code=identifiers, name_zh=names, name_en=names,
+                  kind=st.just("free_dish"), dish_id=st.sampled_from(dish_ids), **scope),
     )
 
 
