@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 
 from hub import i18n
 from hub.admin.auth import AdminAuth
+from hub.admin.catalog_views import CATALOG_NAME_VIEWS
 from hub.admin.member_desk import register_member_desk
 from hub.admin.shell import TEMPLATES_DIR, HubAdmin, register_catalogs
 from hub.admin.views import ALL_VIEWS
@@ -45,7 +46,7 @@ def mount_admin(app: FastAPI, settings: Settings, engine: Engine) -> None:
         ],
     )
     auth.templates = admin.templates
-    for view in ALL_VIEWS:
+    for view in (*ALL_VIEWS, *CATALOG_NAME_VIEWS):
         admin.add_view(view)
     register_member_desk(admin, settings)
     logger.info("admin shell mounted at %s", ADMIN_PATH)

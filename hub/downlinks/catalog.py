@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
 from hub.db_types import utcnow
+from hub.downlinks.catalog_terms import catalog_names, coupon_templates
 from hub.downlinks.offers import site_offers
 from hub.models import Dish, MealPeriod, Menu, MenuItem, SetMeal, SetMealItem, SetMealSlot, Site
 from hub.models.ingest import CatalogVersion
@@ -111,7 +112,8 @@ def _content(conn: Connection, site_id: int) -> dict[str, Any]:
                   for p, items in menus.items()],
         "set_meals": _set_meals(conn, {d["id"] for d in wire_dishes},
                                 {d["category"] for d in wire_dishes}),
-        "offers": site_offers(conn, site_id),
+        "offers": {**site_offers(conn, site_id), "coupon_templates": coupon_templates(conn)},
+        **catalog_names(conn, wire_dishes),
     }
 
 

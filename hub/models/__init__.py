@@ -5,6 +5,12 @@ import hub.models.downlinks  # noqa: F401  (what was last published per site and
 import hub.models.ingest  # noqa: F401  (registers the sync tables of the ingest path)
 import hub.models.tracking  # noqa: F401  (order tracking tables)
 from hub.models import coupons, identity  # noqa: F401  (member identifiers, coupons, promotions)
+from hub.models.catalog_names import (
+    DishCategory,
+    DishCategoryCreate,
+    KitchenStation,
+    KitchenStationCreate,
+)
 from hub.models.devices import Device, DeviceCreate, DeviceKind, DevicePublic, DeviceUpdate
 from hub.models.dishes import Dish, DishCreate, DishPublic, DishUpdate, Nutrition
 from hub.models.feedback import Feedback, FeedbackPublic
@@ -53,11 +59,15 @@ __all__ = [
     "DevicePublic",
     "DeviceUpdate",
     "Dish",
+    "DishCategory",
+    "DishCategoryCreate",
     "DishCreate",
     "DishPublic",
     "DishUpdate",
     "Feedback",
     "FeedbackPublic",
+    "KitchenStation",
+    "KitchenStationCreate",
     "MealPeriod",
     "MealPeriodCreate",
     "MealPeriodPublic",

@@ -14,7 +14,11 @@ from hub.models import (
     Device,
     DeviceKind,
     Dish,
+    DishCategory,
+    DishCategoryCreate,
     DishCreate,
+    KitchenStation,
+    KitchenStationCreate,
     MealPeriod,
     Member,
     MemberCreate,
@@ -33,7 +37,7 @@ from hub.models import (
     User,
 )
 from hub.security import hash_password
-from hub.seed.catalog import DISHES
+from hub.seed.catalog import CATEGORIES, DISHES, STATIONS
 from hub.seed.menus import MENUS, SET_MEALS
 from hub.seed.people import DEMO_PASSWORD, DEMO_USERS, MemberSeed, generate_members
 from hub.seed.records import Dish as DishSeed
@@ -65,6 +69,8 @@ class SeedSummary:
     set_meals: int = 0
     members: int = 0
     users: int = 0
+    categories: int = 0
+    stations: int = 0
 
 
 def _dish_row(seed: DishSeed) -> Dish:
@@ -91,6 +97,21 @@ def _dish_row(seed: DishSeed) -> Dish:
         sodium_mg=n.sodium_mg,
     )
     return Dish.model_validate(data, update={"created_at": REFERENCE_TIME})
+
+
+def _write_catalog_names(session: Session) -> tuple[int, int]:
+    """Category and station names (validated like the API's input); returns the counts."""
+    categories = [
+        DishCategory.model_validate(DishCategoryCreate(
+            code=c.code, name_zh=c.name_zh, name_en=c.name_en, sort_order=c.sort))
+        for c in CATEGORIES
+    ]
+    stations = [
+        KitchenStation.model_validate(KitchenStationCreate(
+            code=s.code, name_zh=s.name_zh, name_en=s.name_en))
+        for s in STATIONS
+    ]
+    return _add_all(session, categories), _add_all(session, stations)
 
 
 def _member_row(seed: MemberSeed, cipher: FieldCipher) -> Member:
@@ -241,6 +262,7 @@ def seed_demo(
     cipher = cipher or FieldCipher.from_settings(Settings())
     try:
         counts = _write_sites(session)
+        categories, stations = _write_catalog_names(session)
         dish_rows = [_dish_row(d) for d in DISHES]
         session.add_all(dish_rows)
         session.flush()
@@ -258,7 +280,8 @@ def seed_demo(
         raise
     summary = SeedSummary(
         skipped=False, dishes=len(dish_rows), menus=menus, menu_items=menu_items,
-        set_meals=set_meals, members=members, users=users, **counts,
+        set_meals=set_meals, members=members, users=users, categories=categories,
+        stations=stations, **counts,
     )
     log.info("seeded demo data: %s", summary)
     return summary
