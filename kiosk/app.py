@@ -18,6 +18,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+# Kivy parses sys.argv when first imported: the kiosk's own --config would make it fail.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
 from kivy.app import App
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.widget import Widget
@@ -126,6 +129,5 @@ def run_app(
     size: tuple[int, int] | None = (1280, 800),
 ) -> None:
     """Open the kiosk window in ``mode`` and run until it closes."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
     configure_window(windowed, size)
     KioskApp(services, controllers, mode=mode).run()
