@@ -82,36 +82,6 @@ class ConnectivityConfig(_Strict):
         return self
 
 
-class CouponTerms(_Strict):
-    """What a coupon template gives, in rules.order.Coupon's shape (the token names the template).
-
-    A coupon QR code (protocol.tokens CC1) carries only the coupon id, the template code, the
-    member and the expiry; the terms are the hub's coupon_template rows, copied here until the
-    catalog carries them.
-    """
-
-    name_zh: str = Field(min_length=1, max_length=40)
-    name_en: str = Field(min_length=1, max_length=60)
-    kind: Literal["amount_off", "percent_off", "free_dish"]
-    amount_cents: int = Field(0, ge=0, le=1_000_000)
-    percent_bp: int = Field(0, ge=0, le=10_000)
-    max_off_cents: int | None = Field(None, ge=0, le=1_000_000)
-    dish_id: str | None = None
-    min_spend_cents: int = Field(0, ge=0, le=1_000_000)
-    dish_ids: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-
-    @model_validator(mode="after")
-    def _kind_fields(self) -> CouponTerms:
-        if self.kind == "amount_off" and self.amount_cents <= 0:
-            raise ValueError("amount_off needs amount_cents > 0")
-        if self.kind == "percent_off" and self.percent_bp <= 0:
-            raise ValueError("percent_off needs percent_bp in 1..10000")
-        if self.kind == "free_dish" and not self.dish_id:
-            raise ValueError("free_dish needs dish_id")
-        return self
-
-
 class KioskConfig(_Strict):
     """Everything one kiosk needs; the catalog and members come from the device store."""
 
@@ -130,10 +100,6 @@ class KioskConfig(_Strict):
     done_seconds: float = Field(20.0, ge=3, le=600, title="Done screen time")
     promotions_zh: tuple[str, ...] = ()
     promotions_en: tuple[str, ...] = ()
-    coupons: dict[str, CouponTerms] = Field(
-        default_factory=dict, title="Coupon templates",
-        description="Template code -> terms, for coupon QR codes scanned at checkout.",
-    )
     remainder_to_counter: bool = Field(
         False, description="Members may pay what their wallet does not cover at the counter."
     )
@@ -146,6 +112,16 @@ class KioskConfig(_Strict):
     connectivity: ConnectivityConfig = Field(default_factory=lambda: ConnectivityConfig())
     roles: DeviceRoles = Field(default_factory=lambda: DeviceRoles())
     hardware: HardwareConfig = Field(default_factory=lambda: HardwareConfig())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coupon_table(cls, data: object) -> object:
+        if isinstance(data, dict) and "coupons" in data:
+            # Coupon terms travel in the catalog now; a stale copy here would disagree.
+            raise ValueError(
+                "coupons: the coupon table is gone from the kiosk config; coupon terms come "
+                "from the hub's catalog (offers.coupon_templates): delete the [coupons] tables")
+        return data
 
     @field_validator("timezone")
     @classmethod

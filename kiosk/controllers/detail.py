@@ -201,7 +201,7 @@ class SetMealController(Observable[SetMealState]):
         sm = next((m for m in (snap.set_meals if snap else ()) if m.id == set_meal_id), None)
         if sm is None:
             raise DishUnavailable(set_meal_id)
-        offer = set_meal_offer(sm)
+        offer = set_meal_offer(sm, snap)
         period = self.session.period
         menu = [d for d in self.s.catalog.menu(period.code if period else "") if not d.sold_out]
         menu = [d for d in menu if not self.s.catalog.is_weighed(d)]

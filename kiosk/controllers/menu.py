@@ -68,6 +68,7 @@ class Category:
 
     code: str
     dishes: tuple[DishCard, ...]
+    name: Text | None = None  # from the catalog; None: the screen uses its own label
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ class MenuController(Observable[MenuState]):
         self._set(MenuState(
             period=period.code,
             catalog_version=cat.version,
-            categories=tuple(Category(c, tuple(cards)) for c, cards in categories.items()),
+            categories=tuple(Category(c, tuple(categories[c]), cat.category_name(c))
+                             for c in cat.category_order(list(categories))),
             set_meals=set_meals,
             recommended=tuple(dish_card(d, cat.is_weighed(d)) for d in recs),
             filters=filters,

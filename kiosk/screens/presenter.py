@@ -279,8 +279,10 @@ class Presenter:
             codes.append(p.SET_MEALS)
         if self.category not in codes:
             self.category = codes[0] if codes else ""
-        assign(screen, "categories", [{"code": c, "text": p.category_label(c, lang),
-                              "selected": c == self.category} for c in codes])
+        names = {c.code: c.name for c in st.categories if c.name is not None}
+        assign(screen, "categories", [
+            {"code": c, "text": names[c].in_lang(lang) if c in names else p.category_label(c, lang),
+             "selected": c == self.category} for c in codes])
         f = st.filters
         filters = [
             {"code": "halal", "text": p.tr("Halal", lang), "selected": f.halal},

@@ -70,7 +70,7 @@ def build_services(
     orders = OrderService(store, catalog, clock, connectivity,
                           remainder_to_counter=config.remainder_to_counter)
     coupons = CouponDesk(store, clock, token_keys=config.member_ids.token_keys,
-                         terms=config.coupons)
+                         catalog=catalog)
     hw = config.hardware
     roles = config.roles
     readers: list[LineCardReader | Rdm6300Reader | BarcodeScanner] = []

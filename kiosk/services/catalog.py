@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from edge_agent.store import DeviceStore
+from kiosk.i18n import Text
 from kiosk.services import offers
 from protocol.payloads.catalog import CatalogSnapshot, Dish, FixedSetMeal, MealPeriod
 from protocol.payloads.offers import OptionGroup
@@ -117,7 +118,26 @@ class CatalogService:
         snap = self.snapshot
         if snap is None:
             return ()
-        return tuple(set_meal_offer(s) for s in snap.set_meals)
+        return tuple(set_meal_offer(s, snap) for s in snap.set_meals)
+
+    def category_name(self, code: str) -> Text | None:
+        """The category's bilingual name from the catalog (None: the catalog names none)."""
+        snap = self.snapshot
+        category = snap.category(code) if snap is not None else None
+        return None if category is None else Text(category.name_zh, category.name_en)
+
+    def category_order(self, codes: list[str]) -> list[str]:
+        """Category codes in the catalog's ``sort`` order (unnamed ones keep their order, last)."""
+        snap = self.snapshot
+        rank = {c.code: (c.sort, c.code) for c in snap.categories} if snap is not None else {}
+        named = sorted((c for c in codes if c in rank), key=rank.__getitem__)
+        return named + [c for c in codes if c not in rank]
+
+    def station_name(self, code: str) -> Text | None:
+        """The kitchen station's bilingual name from the catalog (None: not named)."""
+        snap = self.snapshot
+        station = snap.station(code) if snap is not None else None
+        return None if station is None else Text(station.name_zh, station.name_en)
 
 
 def unit_prices(dish: Dish) -> tuple[int, int | None]:
@@ -131,9 +151,17 @@ def unit_prices(dish: Dish) -> tuple[int, int | None]:
     return price, member if member is not None and member <= price else None
 
 
-def set_meal_offer(set_meal: object) -> SetMealOffer:
-    """Translate a wire set meal into a rules offer: a fixed combo gets one slot per dish."""
+def set_meal_offer(set_meal: object, snapshot: CatalogSnapshot | None = None) -> SetMealOffer:
+    """Translate a wire set meal into a rules offer: a fixed combo gets one slot per dish.
+
+    A build slot is named by its category's catalog name when the catalog has one (else by
+    its code, which screens turn into their own label).
+    """
     from protocol.payloads.catalog import BuildSetMeal
+
+    def slot_name(code: str) -> Label:
+        category = snapshot.category(code) if snapshot is not None else None
+        return Label(category.name_zh, category.name_en) if category else Label(code, code)
 
     if isinstance(set_meal, FixedSetMeal):
         counts = Counter(set_meal.dish_ids)
@@ -144,7 +172,7 @@ def set_meal_offer(set_meal: object) -> SetMealOffer:
         )
     elif isinstance(set_meal, BuildSetMeal):
         slots = tuple(
-            SetMealSlot(code=f"{i}-{slot.category}", name=Label(slot.category, slot.category),
+            SetMealSlot(code=f"{i}-{slot.category}", name=slot_name(slot.category),
                         count=slot.count, categories=frozenset({slot.category}))
             for i, slot in enumerate(set_meal.slots, start=1)
         )

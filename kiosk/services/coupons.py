@@ -1,7 +1,8 @@
 """Coupons scanned at checkout: a signed CC1 code, checked offline, priced by rules as a Coupon.
 
 The code (protocol.tokens) carries the coupon id, its template code, the member and the
-expiry; the template's terms come from the kiosk config (``coupons``). "Once only" is the
+expiry; the template's terms come from the catalog the hub pushed (``offers.
+coupon_templates``, filled from the hub's coupon_template rows). "Once only" is the
 hub's to enforce (redeem_coupon at ingest); this device refuses a coupon it has itself
 already recorded on an order, so one kiosk cannot take the same code twice, even offline.
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from edge_agent.store import DeviceStore
-from kiosk.config import CouponTerms
 from kiosk.i18n import Text
+from kiosk.services.catalog import CatalogService
 from kiosk.services.clock import Clock
 from kiosk.services.errors import (
     CouponAlreadyUsed,
@@ -25,6 +27,7 @@ from kiosk.services.errors import (
     NotConfigured,
 )
 from protocol.member_cache import CachedMember
+from protocol.payloads.offers import CouponTemplate
 from protocol.tokens import CouponClaim, TokenError, TokenExpired, verify_coupon_token
 from rules.order import Coupon, CouponKind, Window
 
@@ -41,8 +44,12 @@ class ScannedCoupon:
     claim: CouponClaim
 
 
-def rules_coupon(coupon_id: str, terms: CouponTerms, claim: CouponClaim) -> Coupon:
-    """The engine's Coupon: the template's terms, valid until the code's expiry."""
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def rules_coupon(coupon_id: str, terms: CouponTemplate, claim: CouponClaim) -> Coupon:
+    """The engine's Coupon: the catalog's terms, valid in the template's window and the code's."""
     return Coupon(
         code=coupon_id,
         kind=CouponKind(terms.kind),
@@ -53,7 +60,8 @@ def rules_coupon(coupon_id: str, terms: CouponTerms, claim: CouponClaim) -> Coup
         min_spend_cents=terms.min_spend_cents,
         dish_ids=frozenset(terms.dish_ids),
         categories=frozenset(terms.categories),
-        window=Window(valid_until=claim.expires_at),
+        window=Window(terms.window.valid_from,
+                      _earlier(terms.window.valid_until, claim.expires_at)),
     )
 
 
@@ -61,12 +69,18 @@ class CouponDesk:
     """Reads coupon codes for the member at the kiosk; every refusal is a typed KioskError."""
 
     def __init__(self, store: DeviceStore, clock: Clock, *, token_keys: Mapping[str, str],
-                 terms: Mapping[str, CouponTerms]) -> None:
-        """Public keys and template terms from the kiosk config."""
+                 catalog: CatalogService) -> None:
+        """Public keys from the kiosk config; template terms from the catalog."""
         self.store = store
         self.clock = clock
         self.token_keys = dict(token_keys)
-        self.terms = dict(terms)
+        self.catalog = catalog
+
+    def terms(self, template_code: str) -> CouponTemplate | None:
+        """The current catalog's terms of a coupon template (None: not in the catalog)."""
+        snap = self.catalog.snapshot
+        templates = snap.offers.coupon_templates if snap is not None else ()
+        return next((t for t in templates if t.code == template_code), None)
 
     def read(self, raw: str, member: CachedMember | None) -> ScannedCoupon:
         """Verify a scanned coupon code for this diner (guests cannot use coupons)."""
@@ -84,7 +98,7 @@ class CouponDesk:
         used_by = self.store.coupon_redeemed_here(claim.coupon_id)
         if used_by is not None:
             raise CouponAlreadyUsed(claim.coupon_id, used_by)
-        terms = self.terms.get(claim.template_code)
+        terms = self.terms(claim.template_code)
         if terms is None:
             raise CouponUnknown(claim.template_code)
         return ScannedCoupon(claim.coupon_id, Text(terms.name_zh, terms.name_en),

@@ -94,6 +94,13 @@ DISHES = [
           station="buffet"),
 ]
 
+COUPON_TERMS: dict[str, Any] = {
+    "five-off": {"name_zh": "满20减5元券", "name_en": "￥5 off ￥20", "kind": "amount_off",
+                 "amount_cents": 500, "min_spend_cents": 2000},
+    "free-drink": {"name_zh": "免费饮品券", "name_en": "Free drink", "kind": "free_dish",
+                   "dish_id": "juice"},
+}
+
 CATALOG: dict[str, Any] = {
     "version": 1,
     "generated_at": "2025-03-01T00:00:00Z",
@@ -120,7 +127,25 @@ CATALOG: dict[str, Any] = {
              {"category": "meat", "count": 2}, {"category": "vegetable", "count": 1},
              {"category": "staple", "count": 1}]},
     ],
+    "categories": [
+        {"code": c, "name_zh": zh, "name_en": en, "sort": sort}
+        for c, zh, en, sort in (("meat", "荤菜", "Meat Dishes", 20),
+                                ("vegetable", "素菜", "Vegetable Dishes", 30),
+                                ("staple", "主食", "Rice & Staples", 40),
+                                ("soup", "汤", "Soups", 60), ("drink", "饮品", "Drinks", 90),
+                                ("buffet", "称重自选", "Weighed Buffet", 100))
+    ],
+    "stations": [
+        {"code": c, "name_zh": zh, "name_en": en}
+        for c, zh, en in (("wok", "炒锅", "Wok"), ("rice", "米饭", "Rice"),
+                          ("noodle", "面档", "Noodle Bar"), ("soup", "汤档", "Soups"),
+                          ("drinks", "饮品", "Drinks"), ("buffet", "自选", "Buffet"))
+    ],
     "offers": {
+        # The hub's coupon_template rows, as its catalog builder sends them.
+        "coupon_templates": [
+            {"code": code, **terms} for code, terms in COUPON_TERMS.items()
+        ],
         "tiers": [
             {"code": "gold", "name_zh": "金卡", "name_en": "Gold", "member_price": True,
              "points_multiplier_pct": 150},
@@ -141,14 +166,6 @@ MEMBERS = [
 PROFILES: dict[str, dict[str, Any]] = {
     "m-1003": {"blocked": True},
     "m-1004": {"bonus_cents": 2000, "preferences": ["halal"], "allergens": ["peanut"]},
-}
-
-
-COUPON_TERMS: dict[str, Any] = {
-    "five-off": {"name_zh": "满20减5元券", "name_en": "￥5 off ￥20", "kind": "amount_off",
-                 "amount_cents": 500, "min_spend_cents": 2000},
-    "free-drink": {"name_zh": "免费饮品券", "name_en": "Free drink", "kind": "free_dish",
-                   "dish_id": "juice"},
 }
 
 
@@ -189,7 +206,6 @@ def kiosk_config(tmp_path: Path, **extra: Any) -> KioskConfig:
         "idle_seconds": 60, "recommendations": 4,
         "member_ids": {"token_keys": {"k1": public_key_b64(TOKEN_KEY)},
                        "site_key_file": str(key_file)},
-        "coupons": COUPON_TERMS,
         "station_minutes": {"wok": 4, "noodle": 6},
     }
     raw.update(extra)
