@@ -173,52 +173,11 @@ def refund_order(
     at: datetime,
     amount_cents: int | None = None,
 ) -> Receipt:
-    """Give back stored value an order spent (bonus first, as it was spent last); commits."""
-    if not reason.strip():
-        raise InvalidInputError("a refund needs a reason", field="reason")
-    if amount_cents is not None and amount_cents <= 0:
-        raise InvalidInputError("refund amount must be positive", field="amount_cents")
-    with atomic(session):
-        entries = session.exec(
-            select(LedgerEntry).where(
-                LedgerEntry.order_id == order_id,
-                col(LedgerEntry.account).in_([AccountKind.PAID, AccountKind.BONUS]),
-            )
-        ).all()
-        spends = [e for e in entries if e.kind == EntryKind.SPEND]
-        if not spends:
-            raise NotFoundError(f"order {order_id} paid nothing from stored value")
-        member_id = spends[0].member_id
-        left = {k: -sum(e.amount for e in entries if e.account == k)
-                for k in (AccountKind.BONUS, AccountKind.PAID)}
-        refundable = left[AccountKind.BONUS] + left[AccountKind.PAID]
-        wanted = refundable if amount_cents is None else amount_cents
-        if refundable <= 0 or wanted > refundable:
-            raise ConflictError(
-                f"order {order_id}: only {format_cents(max(refundable, 0))} left to refund, "
-                f"{format_cents(wanted)} asked"
-            )
-        account = lock_account(session, member_id=member_id, at=at)
-        before = snapshot(account)
-        from_bonus = min(wanted, left[AccountKind.BONUS])
-        moves = [
-            Movement(AccountKind.BONUS, EntryKind.REFUND, from_bonus),
-            Movement(AccountKind.PAID, EntryKind.REFUND, wanted - from_bonus),
-        ]
-        op = new_operation_id()
-        post(session, account=account, movements=moves, operation_id=op, actor=actor, at=at,
-             order_id=order_id, reason=reason[:200])
-        record_audit(session, actor=actor, action="refund", entity="member_account",
-                     entity_id=member_id, member_id=member_id, at=at, before=before,
-                     after=snapshot(account), note=f"order {order_id}: {reason}"[:200])
-        member = _member(session, member_id)
-        lines = [receipt_line("退款", "Refund", wanted)]
-        receipt = build_receipt(
-            receipt_no=op, title=("退款凭条", "Refund receipt"), member_id=member_id,
-            member_no=member.member_no, member_name=member.name, at=at, actor=actor, lines=lines,
-            paid_balance_cents=account.paid_cents, bonus_balance_cents=account.bonus_cents,
-        )
-    return receipt
+    """Give back what an order spent, every source to its own ledger (see accounts.refunds)."""
+    from hub.accounts.refunds import refund_order as refund
+
+    return refund(session, order_id=order_id, reason=reason, actor=actor, at=at,
+                  amount_cents=amount_cents)
 
 
 def adjust(

@@ -81,7 +81,7 @@ def test_refusals_are_clear_and_write_nothing(
         (Role.MANAGER, "post", "/accounts/9999/adjustments",
          {"account": "paid", "amount": 5, "reason": "x"}, 404, "not found"),
         (Role.MANAGER, "post", "/refunds", {"order_id": "nope", "reason": "x"}, 404,
-         "paid nothing from stored value"),
+         "paid nothing from the member"),
         (Role.CASHIER, "post", "/refunds", {"order_id": "nope", "reason": "x"}, 403, "may not"),
         (Role.CASHIER, "post", f"/accounts/{m}/points/redemptions", {"points": 1, "gift": "mug"},
          409, "insufficient points"),

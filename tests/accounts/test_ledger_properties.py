@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from hub.accounts import bonus_rules, points, reconcile, stored_value, subsidies
 from hub.errors import ServiceError
 from hub.models.account_rules import SubsidyRuleCreate, TopupBonusRuleCreate
-from hub.models.accounts import AccountKind, OverdraftFlag
+from hub.models.accounts import AccountKind, LedgerEntry, OverdraftFlag
 from protocol.payloads.order import Payment
 from rules.money import percent_of
 from tests.accounts.conftest import T0, add_member, assert_invariant, balances
@@ -94,9 +94,16 @@ def test_any_sequence_keeps_balances_equal_to_entries(engine: Engine, ops: list)
                     elif item[2] == "subsidy":
                         subsidy -= item[1] - short.get("subsidy", 0)
                 elif item[0] == "refund" and orders:
-                    stored_value.refund_order(session, order_id=orders[-1],
-                                              amount_cents=item[1], reason="p", actor="t", at=at)
-                    stored += item[1]
+                    receipt = stored_value.refund_order(
+                        session, order_id=orders[-1], amount_cents=item[1], reason="p",
+                        actor="t", at=at)
+                    # Each source goes back to its own ledger: count what each got.
+                    for e in session.exec(select(LedgerEntry).where(
+                            LedgerEntry.operation_id == receipt.receipt_no)):
+                        if e.account in (AccountKind.PAID, AccountKind.BONUS):
+                            stored += e.amount
+                        elif e.account == AccountKind.SUBSIDY:
+                            subsidy += e.amount
                 elif item[0] == "grant":
                     day += item[1]
                     subsidy += subsidies.grant_subsidies(

@@ -65,7 +65,7 @@ def test_bonus_is_spent_after_paid_balance(session: Session) -> None:
     assert_invariant(session, m)
 
 
-def test_refund_gives_back_bonus_first_then_paid_and_not_twice(session: Session) -> None:
+def test_refund_shares_paid_and_bonus_by_what_was_spent_and_not_twice(session: Session) -> None:
     m = add_member(session, "M1")
     _bonus_100_get_10(session)
     stored_value.top_up(session, member_id=m, amount_cents=10_000, method="cash", actor="c", at=T0)
@@ -77,9 +77,10 @@ def test_refund_gives_back_bonus_first_then_paid_and_not_twice(session: Session)
     session.commit()
     stored_value.refund_order(session, order_id=ORDER_A, amount_cents=500, reason="cold soup",
                               actor="mgr", at=T0)
-    assert balances(session, m)["bonus"] == 1_000 and balances(session, m)["paid"] == 50
+    # ￥5.00 of ￥104.50 (paid ￥100.00 + bonus ￥4.50) by largest remainder: 478 + 22 fen.
+    assert balances(session, m)["bonus"] == 572 and balances(session, m)["paid"] == 478
     stored_value.refund_order(session, order_id=ORDER_A, reason="rest", actor="mgr", at=T0)
-    assert balances(session, m)["paid"] == 10_000
+    assert balances(session, m)["paid"] == 10_000 and balances(session, m)["bonus"] == 1_000
     entries = count_rows(session, "ledger_entry")
     with pytest.raises(ConflictError, match=re.escape("only ￥0.00 left to refund")):
         stored_value.refund_order(session, order_id=ORDER_A, reason="again", actor="mgr", at=T0)
