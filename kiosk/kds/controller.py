@@ -13,6 +13,7 @@ from edge_agent.kitchen.kds_store import KdsStore
 from edge_agent.kitchen.link import LinkStatus
 from edge_agent.kitchen.tickets import Ticket, age_level, all_day, open_per_station
 from kiosk.i18n import translate
+from kiosk.kds.stations import StationNames
 
 # Bump-bar keys (a bump bar is a USB keyboard with few keys): digits pick a card.
 KEY_ACTIONS = {"b": "bump", "enter": "bump", "r": "recall", "u": "undo",
@@ -77,6 +78,7 @@ class KdsController:
         self.tickets: list[Ticket] = []
         self.selected = 0
         self.link = LinkStatus(False, time.time(), None)
+        self.stations = StationNames(store.conn)
 
     def refresh(self) -> KdsView:
         """Re-read the open tickets and build the view."""
@@ -88,11 +90,16 @@ class KdsController:
         """The view of the tickets last read (ages move on with the clock)."""
         now = self.now()
         cards = [self._card(i, t, now) for i, t in enumerate(self.tickets)]
-        counts = "   ".join(f"{s}: {n}" for s, n in sorted(open_per_station(self.tickets).items()))
+        counts = "   ".join(f"{self.station_text(s)}: {n}"
+                           for s, n in sorted(open_per_station(self.tickets).items()))
         total = translate(self.locale, "{n} open").format(n=len(self.tickets))
         rows = [{"text": f"{n:>3} × {zh if self.lang == 'zh' else en}"}
                 for zh, en, n in all_day(self.tickets)]
         return KdsView(cards, f"{total}    {counts}", rows, self.banner())
+
+    def station_text(self, code: str) -> str:
+        """A station's name in the screen's language (the catalog's; its code when unnamed)."""
+        return self.stations.name(code, self.lang)
 
     def banner(self) -> str:
         """Empty when connected; else the loud line a cook must not miss."""
@@ -155,7 +162,7 @@ class KdsController:
         return {
             "order_id": t.order_id, "station": t.station,
             "title": f"#{index + 1}  {t.order_no}",
-            "station_text": t.station, "age_text": _age_text(age),
+            "station_text": self.station_text(t.station), "age_text": _age_text(age),
             "level": level, "items_text": "\n".join(lines),
             "flags_text": "  ".join(f.upper() for f in t.flags),
             "notes_text": "\n".join(notes), "notes_lines": len(notes),

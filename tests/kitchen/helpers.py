@@ -53,3 +53,19 @@ def placed(order_id: str | None = None, order_no: str = "A001",
     payload = {**d, "order_id": order_id or new_order_id(), "order_no": order_no,
                "placed_at": placed_at}
     return make_envelope("order.placed", payload, site="site-1", device="kiosk-1")
+
+
+STATION_NAMES = (("wok", "炒锅", "Wok"), ("noodles", "面档", "Noodle Bar"))
+
+
+def named_catalog(version: int = 1, stations: tuple[tuple[str, str, str], ...] = STATION_NAMES
+                  ) -> Any:
+    """A catalog with the LUNCH dishes and bilingual station names, as the hub sends it."""
+    from protocol import CatalogSnapshot
+
+    return CatalogSnapshot.model_validate({
+        "version": version, "generated_at": T0, "meal_periods": [],
+        "dishes": [{"id": d, "name_zh": zh, "name_en": en, "category": "hot",
+                    "price_cents": 500, "station": st} for d, zh, en, st, _ in LUNCH],
+        "stations": [{"code": c, "name_zh": zh, "name_en": en} for c, zh, en in stations],
+    })

@@ -91,8 +91,8 @@ def main() -> None:
             Window.screenshot(name=str(args.shot))
         result["banner"] = root.banner
         if cfg.mode == "kds":
-            result["cards"] = [(c["title"], c["station"], c["items_text"], c["notes_text"])
-                               for c in root.cards]
+            result["cards"] = [(c["title"], c["station"], c["items_text"], c["notes_text"],
+                                c["station_text"]) for c in root.cards]
             result["header_gaps"] = header_gaps(root)
             result["counts"] = root.counts
             if args.bump_all:

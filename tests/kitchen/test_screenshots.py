@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from demo.broker import PrivateBroker
+from edge_agent.downlinks import DownlinkApplier
 from edge_agent.kitchen.board_store import BoardStore
 from edge_agent.kitchen.config import load_kitchen_config
 from edge_agent.kitchen.kds_store import KdsStore
 from protocol import make_envelope, new_order_id
 from tests.kitchen.conftest import kitchen_toml, run_screen
-from tests.kitchen.helpers import LUNCH, draft, state
+from tests.kitchen.helpers import LUNCH, draft, named_catalog, state
 
 pytestmark = pytest.mark.screen
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -27,6 +28,8 @@ def test_kds_and_pickup_screens(broker: PrivateBroker, tmp_path: Path, lang: str
     kconf = kitchen_toml(tmp_path / "kds.toml", broker, "kds-1", language=lang)
     cfg = load_kitchen_config(kconf)
     store = KdsStore(cfg.store_path, site_id="site-1", device_id="kds-1")
+    # The hub's catalog names the stations: the screen shows 炒锅 / Wok, not "wok".
+    DownlinkApplier(store.conn, site_id="site-1").apply_catalog(named_catalog())
     now = datetime.now(UTC)
     notes = {0: ("", "不要香菜"), 2: ("多放葱 extra scallions", ""), 4: ("", "面要软一点")}
     for i, age_min in enumerate((9, 6, 3, 2, 1, 0.2)):
@@ -44,6 +47,8 @@ def test_kds_and_pickup_screens(broker: PrivateBroker, tmp_path: Path, lang: str
     notes_shown = [c[3] for c in out["cards"] if c[3]]
     assert len(notes_shown) == 3 and any("不要香菜" in n for n in notes_shown)
     assert min(out["header_gaps"]) >= 8  # dp(10) spacing
+    named = {"zh": {"炒锅", "面档"}, "en": {"Wok", "Noodle Bar"}}[lang]
+    assert {c[4] for c in out["cards"]} == named
     shutil.copy(tmp_path / f"kds-{lang}0001.png", DOCS / f"kds-{lang}.png")
 
     pconf = kitchen_toml(tmp_path / "pickup.toml", broker, "pickup-1", mode="pickup",
