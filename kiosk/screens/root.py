@@ -81,6 +81,9 @@ class DinerRoot(FloatLayout):
 
     def _clear_toast(self, _dt: float) -> None:
         self.toast_text = ""
+        journey = getattr(self.presenter, "journey", None)
+        if journey is not None:
+            journey.dismiss_message()  # read: it must not come back with the next redraw
 
     def set_language(self, lang: str) -> None:
         """The diner chose a language."""

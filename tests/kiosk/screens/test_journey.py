@@ -229,6 +229,8 @@ def test_refusal_is_a_friendly_toast_not_a_traceback(fresh: Driver) -> None:
     assert ui.root.manager.current == "identify"
     assert "柜台" in ui.root.ids.toast.text
     ui.screenshot("kiosk-identify-refused-zh", docs=False)
+    assert ui.wait_until(lambda: not ui.root.toast_text, timeout=6)  # gone after 4 s
+    assert ui.journey.state.message is None  # and it does not come back on the next redraw
 
 
 def test_idle_time_returns_to_attract_and_forgets_the_diner(fresh: Driver) -> None:
