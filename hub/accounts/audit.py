@@ -8,7 +8,31 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from hub.identity.masking import mask_name
 from hub.models.audit import AuditLog
+
+# Personal values never reach the audit log in clear: it outlives an erasure.
+PERSONAL_FIELDS = frozenset({"name", "phone", "birthday", "allergens", "dietary_preferences"})
+
+
+def mask_phone(phone: str) -> str:
+    """``13812345678 -> 138****5678``: enough for an auditor to match, not to call."""
+    if len(phone) <= 7:
+        return phone[:2] + "*" * max(len(phone) - 2, 0)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_personal(field: str, value: Any) -> Any:
+    """A field's value as the audit log may keep it (personal values masked, others as is)."""
+    if value is None or field not in PERSONAL_FIELDS:
+        return value.isoformat() if hasattr(value, "isoformat") else value
+    if field == "phone":
+        return mask_phone(str(value))
+    if field == "name":
+        return mask_name(str(value))
+    if field == "birthday":
+        return "****-**-**"
+    return f"<{len(value)} items>" if isinstance(value, list) else "***"
 
 
 def row_dict(row: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:

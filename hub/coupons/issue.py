@@ -179,6 +179,27 @@ def _auto_templates(session: Session, kind: AutoIssue) -> Sequence[CouponTemplat
     ).all()
 
 
+def welcome_key(template_id: int | None, member_id: int) -> str:
+    """The one issue key of a member's welcome coupon: creation and the scheduled run share it."""
+    return f"welcome:{template_id}:{member_id}"
+
+
+def welcome_new_member(
+    *, session: Session, member_id: int, now: datetime, actor: str
+) -> list[Coupon]:
+    """Issue the active welcome templates to a member just created (caller commits)."""
+    coupons = [
+        _coupon(template, member_id, source="welcome", now=now, actor=actor,
+                key=welcome_key(template.id, member_id))
+        for template in _auto_templates(session, AutoIssue.WELCOME)
+    ]
+    added = _insert_new(session, coupons)
+    for c in added:
+        audit(session, actor=actor, action="coupon.issue", entity="coupon", entity_id=c.id or 0,
+              member_id=member_id, after={"template_id": c.template_id, "source": "welcome"})
+    return added
+
+
 def issue_welcome_coupons(*, session: Session, now: datetime) -> int:
     """Give each active member every active welcome template once (scheduled; idempotent)."""
     total = 0
@@ -191,7 +212,7 @@ def issue_welcome_coupons(*, session: Session, now: datetime) -> int:
                 source="welcome",
                 now=now,
                 actor="scheduler",
-                key=f"welcome:{template.id}:{m}",
+                key=welcome_key(template.id, int(m)),
             )
             for m in ids
             if m is not None

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -18,9 +19,12 @@ from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError
 from hub.identity.audit import audit
 from hub.models.coupons import Promotion, PromotionCreate, PromotionKind, PromotionUpdate
+from hub.models.sites import Site
 from hub.services.common import commit_or_conflict, get_or_404
 from rules.errors import RulesError
 from rules.order import MemberDay, Promotions, SpendSave, Window
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the Site model's default
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,13 @@ def list_promotions(*, session: Session, site_id: int | None = None) -> Sequence
 
 
 def site_promotions(*, session: Session, site_id: int, now: datetime) -> SitePromotions:
-    """The rules inputs of a site's active promotions (member day only on its weekdays)."""
+    """The rules inputs of a site's active promotions (member day only on its weekdays).
+
+    A member day's weekday is the site's local weekday (Shanghai's Wednesday starts at
+    16:00 UTC on Tuesday), never the UTC one.
+    """
+    site = session.get(Site, site_id)
+    weekday = now.astimezone(ZoneInfo(site.timezone if site else DEFAULT_TIMEZONE)).weekday()
     member_day: MemberDay | None = None
     spend_save: list[SpendSave] = []
     prices: dict[str, int] = {}
@@ -143,7 +153,7 @@ def site_promotions(*, session: Session, site_id: int, now: datetime) -> SitePro
         if not p.active:
             continue
         if p.kind == PromotionKind.MEMBER_DAY and p.percent_bp is not None:
-            if p.weekdays and now.weekday() not in p.weekdays:
+            if p.weekdays and weekday not in p.weekdays:
                 continue
             # rules applies one member day: the best one wins, never two stacked.
             if member_day is None or p.percent_bp > member_day.percent_bp:

@@ -1,4 +1,8 @@
-"""Members: the phone is stored encrypted with a keyed hash for exact search."""
+"""Members: the phone is stored encrypted with a keyed hash for exact search.
+
+Every create, update (consents included) and delete writes an audit record in the same
+transaction, with the changed fields before and after (personal values masked) and the actor.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from hub.accounts.audit import mask_personal, record_audit
+from hub.coupons.issue import welcome_new_member
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError
@@ -17,6 +24,41 @@ from hub.services.common import commit_or_conflict, exists, fetch_page, get_or_4
 
 _CONSENTS = ("consent_data", "consent_marketing", "consent_face")
 _NULLABLE = frozenset({"phone", "employer", "department", "school_class", "birthday"})
+_PROFILE = ("member_no", "name", "phone", "employer", "department", "school_class", "birthday",
+            "dietary_preferences", "allergens", "active")
+
+
+def _profile(member: Member, cipher: FieldCipher) -> dict[str, Any]:
+    """The member's fields as the API names them (phone decrypted, consents as booleans)."""
+    out: dict[str, Any] = {k: getattr(member, k) for k in _PROFILE if k != "phone"}
+    out["phone"] = cipher.decrypt(member.phone_encrypted) if member.phone_encrypted else None
+    for consent in _CONSENTS:
+        out[consent] = getattr(member, f"{consent}_at") is not None
+    return out
+
+
+def _masked(values: dict[str, Any], keys: Any) -> dict[str, Any]:
+    return {k: mask_personal(k, values[k]) for k in sorted(keys)}
+
+
+def _audit_change(
+    session: Session,
+    *,
+    member_id: int,
+    actor: str,
+    at: datetime,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """One record for profile changes, one for consent changes; only the fields that changed."""
+    changed = {k for k in after if before.get(k) != after[k]}
+    groups = (("member.update", changed - set(_CONSENTS)), ("member.consent",
+                                                            changed & set(_CONSENTS)))
+    for action, keys in groups:
+        if keys:
+            record_audit(session, actor=actor, action=action, entity="member",
+                         entity_id=member_id, member_id=member_id, at=at,
+                         before=_masked(before, keys), after=_masked(after, keys))
 
 
 def member_public(*, member: Member, cipher: FieldCipher) -> MemberPublic:
@@ -47,8 +89,10 @@ def _set_phone(session: Session, member: Member, phone: str | None, cipher: Fiel
     member.phone_hash = digest
 
 
-def create_member(*, session: Session, data: MemberCreate, cipher: FieldCipher) -> Member:
-    """Create a member; 409 on a duplicate member number or phone."""
+def create_member(
+    *, session: Session, data: MemberCreate, cipher: FieldCipher, actor: str = "system"
+) -> Member:
+    """Create a member (audited; welcome coupons issued); 409 on a duplicate number or phone."""
     if exists(session, select(Member).where(Member.member_no == data.member_no)):
         raise ConflictError(f"member number {data.member_no!r} already exists")
     now = utcnow()
@@ -57,6 +101,18 @@ def create_member(*, session: Session, data: MemberCreate, cipher: FieldCipher) 
         setattr(member, f"{consent}_at", _consent_time(getattr(data, consent), None, now))
     _set_phone(session, member, data.phone, cipher)
     session.add(member)
+    try:
+        session.flush()
+    except IntegrityError as err:
+        session.rollback()
+        raise ConflictError("member number or phone already exists") from err
+    assert member.id is not None
+    after = _profile(member, cipher)
+    record_audit(session, actor=actor, action="member.create", entity="member",
+                 entity_id=member.id, member_id=member.id, at=now,
+                 after=_masked(after, after.keys()))
+    if member.active:
+        welcome_new_member(session=session, member_id=member.id, now=now, actor=actor)
     commit_or_conflict(session, message="member number or phone already exists")
     session.refresh(member)
     return member
@@ -96,15 +152,22 @@ def get_member(*, session: Session, member_id: int) -> Member:
 
 
 def update_member(
-    *, session: Session, member_id: int, data: MemberUpdate, cipher: FieldCipher
+    *,
+    session: Session,
+    member_id: int,
+    data: MemberUpdate,
+    cipher: FieldCipher,
+    actor: str = "system",
 ) -> Member:
-    """Change a member; consents set to false are withdrawn (their time cleared)."""
+    """Change a member (audited); consents set to false are withdrawn (their time cleared)."""
     member = get_member(session=session, member_id=member_id)
+    before = _profile(member, cipher)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     now = utcnow()
     for key, value in changes.items():
         if value is None and key not in _NULLABLE:
             raise InvalidInputError(f"{key} cannot be null", field=key)
+    for key, value in changes.items():
         if key in _CONSENTS:
             previous = getattr(member, f"{key}_at")
             setattr(member, f"{key}_at", _consent_time(value, previous, now))
@@ -114,15 +177,24 @@ def update_member(
             setattr(member, key, value)
     member.updated_at = now
     session.add(member)
+    _audit_change(session, member_id=member_id, actor=actor, at=now, before=before,
+                  after=_profile(member, cipher))
     commit_or_conflict(session, message="member update conflicts with existing data")
     session.refresh(member)
     return member
 
 
-def delete_member(*, session: Session, member_id: int) -> None:
-    """Erase a member (orders keep no personal data of theirs beyond the id link)."""
+def delete_member(
+    *, session: Session, member_id: int, cipher: FieldCipher | None = None, actor: str = "system"
+) -> None:
+    """Erase a member (audited, fields masked); refused while orders reference it."""
     member = get_member(session=session, member_id=member_id)
+    before = _profile(member, cipher) if cipher is not None else {
+        k: getattr(member, k) for k in _PROFILE if k != "phone"}
     session.delete(member)
+    record_audit(session, actor=actor, action="member.delete", entity="member",
+                 entity_id=member_id, member_id=member_id, at=utcnow(),
+                 before=_masked(before, before.keys()))
     commit_or_conflict(
         session, message=f"member {member_id} is referenced by orders; deactivate instead"
     )

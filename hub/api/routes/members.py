@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from hub.api.deps import EDITORS, MEMBER_DESK, CipherDep, SessionDep, require_role
+from hub.api.deps import EDITORS, MEMBER_DESK, CipherDep, CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
 from hub.models.members import MemberCreate, MemberPublic, MemberUpdate
 from hub.services import members as svc
@@ -40,9 +40,11 @@ def list_members(
 
 
 @router.post("", response_model=MemberPublic, status_code=status.HTTP_201_CREATED)
-def create_member(session: SessionDep, cipher: CipherDep, data: MemberCreate) -> MemberPublic:
+def create_member(
+    session: SessionDep, cipher: CipherDep, user: CurrentUser, data: MemberCreate
+) -> MemberPublic:
     """Create a member."""
-    member = svc.create_member(session=session, data=data, cipher=cipher)
+    member = svc.create_member(session=session, data=data, cipher=cipher, actor=user.username)
     return svc.member_public(member=member, cipher=cipher)
 
 
@@ -56,10 +58,12 @@ def get_member(session: SessionDep, cipher: CipherDep, member_id: int) -> Member
 
 @router.patch("/{member_id}", response_model=MemberPublic)
 def update_member(
-    session: SessionDep, cipher: CipherDep, member_id: int, data: MemberUpdate
+    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: int, data: MemberUpdate
 ) -> MemberPublic:
     """Change a member, including withdrawing consents."""
-    member = svc.update_member(session=session, member_id=member_id, data=data, cipher=cipher)
+    member = svc.update_member(
+        session=session, member_id=member_id, data=data, cipher=cipher, actor=user.username
+    )
     return svc.member_public(member=member, cipher=cipher)
 
 
@@ -68,7 +72,9 @@ def update_member(
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[require_role(*EDITORS)],
 )
-def delete_member(session: SessionDep, member_id: int) -> Response:
+def delete_member(
+    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: int
+) -> Response:
     """Erase a member."""
-    svc.delete_member(session=session, member_id=member_id)
+    svc.delete_member(session=session, member_id=member_id, cipher=cipher, actor=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
