@@ -127,9 +127,12 @@ def test_portrait_800x1280_fits_too(long_names: Driver) -> None:
             ui.settle()
             problems += check_all(ui, f"portrait {lang}")
         ui.journey.set_language("zh_Hans")
-        for name in ("menu", "cart"):
-            ui.root.show(name)
-            ui.screenshot(f"kiosk-{name}-portrait-zh")
+        ui.journey.back_to_menu()  # the journey's step decides the screen on display
+        ui.settle()
+        ui.screenshot("kiosk-menu-portrait-zh")
+        ui.journey.open_cart()
+        ui.settle()
+        ui.screenshot("kiosk-cart-portrait-zh")
     finally:
         Window.size = (1280, 800)
         ui.journey.finish()
