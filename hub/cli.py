@@ -1,4 +1,4 @@
-"""`canteen-hub`: serve, migrate, create-admin, seed, jobs, fleet, and --validate-config."""
+"""`canteen-hub`: serve, migrate, create-admin, seed, jobs, members, fleet, --validate-config."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 from sqlmodel import Session, select
@@ -49,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run a scheduled money job (idempotent per period)")
     jobs.add_argument("job", choices=JOBS)
     jobs.add_argument("--at", type=_aware, default=None, help="run as of this time (default now)")
+    members = sub.add_parser("members", help="import or export members (CSV or XLSX)")
+    msub = members.add_subparsers(dest="members_command", required=True)
+    imp = msub.add_parser("import", help="import a member file: all rows or none")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imp.add_argument("--actor", default=None, help="who imports (audit log; default cli:<user>)")
+    exp = msub.add_parser("export", help="write active members to FILE (.csv or .xlsx)")
+    exp.add_argument("file", type=Path)
     fleet = sub.add_parser("fleet", help="broker credentials and files (python -m hub.fleet)",
                            add_help=False)
     fleet.add_argument("fleet_args", nargs=argparse.REMAINDER)
@@ -78,6 +87,23 @@ def _jobs(settings: Settings, job: str, at: datetime | None) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _members(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.members_io.cli import export_members, import_members
+
+    engine = make_engine(settings)
+    try:
+        if check_not_newer(engine, schema=settings.db_schema) != head_revision():
+            print("refused: database not migrated: run `canteen-hub migrate`", file=sys.stderr)
+            return EXIT_REFUSED
+        cipher = FieldCipher.from_settings(settings)
+        if args.members_command == "export":
+            return export_members(engine, cipher, args.file)
+        actor = args.actor or f"cli:{getpass.getuser()}"
+        return import_members(engine, cipher, args.file, dry_run=args.dry_run, actor=actor)
+    finally:
+        engine.dispose()
 
 
 def _load_settings() -> Settings | None:
@@ -194,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _seed(settings, args.seed)
         if args.command == "jobs":
             return _jobs(settings, args.job, args.at)
+        if args.command == "members":
+            return _members(settings, args)
     except SchemaTooNewError as err:
         print(f"refused: {err}", file=sys.stderr)
         return EXIT_REFUSED
