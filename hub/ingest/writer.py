@@ -24,7 +24,7 @@ from hub.downlinks.members import HEARTBEAT_CACHE_KEY, note_cache_versions
 from hub.ingest.classify import MAX_KEPT_BYTES, Accepted, Inbound, Rejected, classify
 from hub.ingest.directory import Directory, KnownDevice
 from hub.ingest.handlers import HANDLERS, Stored, run_handlers
-from hub.ingest.reprice import Review, reprice
+from hub.ingest.reprice import Review, reprice, reprice_order
 from hub.ingest.rows import OrderRows, feedback_row, message_row, misfit
 from hub.models import Device, Feedback, Order, OrderLine, OrderLineModifier, Payment
 from hub.models.ingest import DeadLetter, DeviceHealth, IngestConflict, IngestedMessage, PriceReview
@@ -205,7 +205,13 @@ class BatchWriter:
                 member_id = members.get(payload.member_id or "")
                 rows.add(payload, dev, member_id=member_id, dishes=dishes)
                 fresh.append(Stored(env, dev, member_id))
-                review = reprice(payload, dishes)
+                # Orders that say how they were priced are re-priced with the same engine
+                # from the hub's own data; older ones are checked against dish prices only.
+                review = (
+                    reprice_order(conn, payload, site_id=dev.site_id)
+                    if payload.pricing is not None
+                    else reprice(payload, dishes)
+                )
                 if isinstance(review, Review):
                     reviews.append({**_review_row(review),
                                     "order_id": payload.order_id, "created_at": now})
