@@ -27,12 +27,11 @@ from hub.models.coupons import Coupon, CouponTemplate, Promotion, PromotionKind
 from hub.models.ingest import CatalogVersion
 from hub.models.members import Member
 from hub.models.set_meals import SetMealKind
-from kiosk.config import CouponTerms
 from kiosk.services.cart import Cart, CartLine, ChosenOption
 from kiosk.services.catalog import CatalogService, unit_prices
 from kiosk.services.clock import FrozenClock
 from kiosk.services.connectivity import FixedConnectivity
-from kiosk.services.coupons import rules_coupon
+from kiosk.services.coupons import CouponDesk, rules_coupon
 from kiosk.services.ordering import OrderService, new_checkout_id
 from protocol.member_cache import CachedMember
 from protocol.payloads.catalog import CatalogSnapshot
@@ -141,6 +140,8 @@ def snapshot(offers: Offers) -> CatalogSnapshot:
             "spend_save": spend,
             "tiers": [{"code": c, "name_zh": c, "name_en": c, "member_price": mp,
                        "points_multiplier_pct": mult} for c, mp, mult in TIERS],
+            "coupon_templates": [{"code": c, "name_zh": c, "name_en": c, **terms}
+                                 for c, terms in TEMPLATES.items()],
         },
     })
 
@@ -155,6 +156,8 @@ class KioskSide:
         self.catalog = CatalogService(self.store, "Asia/Shanghai")
         self.orders = OrderService(self.store, self.catalog, FrozenClock(NOW),
                                    FixedConnectivity(True), remainder_to_counter=True)
+        self.coupons = CouponDesk(self.store, FrozenClock(NOW), token_keys={},
+                                  catalog=self.catalog)
 
     def cart(self, case: Case) -> Cart:
         """The cart the screens would build: prices from the catalog (kiosk's unit_prices)."""
@@ -195,8 +198,8 @@ class KioskSide:
         """Check out through OrderService.place; the recorded OrderPlaced and the engine result."""
         coupon = None
         if case.coupon is not None and case.member is not None and coupon_id is not None:
-            terms = CouponTerms.model_validate({"name_zh": "券", "name_en": "Coupon",
-                                                **TEMPLATES[case.coupon]})
+            terms = self.coupons.terms(case.coupon)  # as the kiosk reads them: from the catalog
+            assert terms is not None, case.coupon
             claim = CouponClaim(coupon_id, case.coupon, case.member, NOW + timedelta(days=30),
                                 "k1")
             coupon = rules_coupon(coupon_id, terms, claim)
