@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,7 +27,7 @@ from protocol.errors import (
 from protocol.fields import IGNORE_UNKNOWN_FIELDS
 from protocol.ids import is_uuid7
 from protocol.registry import MAX_MESSAGE_BYTES, Route, spec_for
-from protocol.topics import Direction, parse_topic
+from protocol.topics import Direction, TopicInfo, parse_topic
 
 MAX_DEPTH = 16
 """Deepest nesting of JSON objects/arrays accepted; real messages need about 6."""
@@ -89,19 +90,28 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _too_deep(obj: Any) -> bool:
-    stack: list[tuple[Any, int]] = [(obj, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
+# A JSON string in text that already decoded (so it is well formed), and a bracket.
+_JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET_RE = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str) -> bool:
+    """Whether valid JSON ``text`` nests objects/arrays deeper than MAX_DEPTH.
+
+    Counts brackets outside strings (C-speed regexes) instead of walking the decoded
+    tree: same answer, the top-level container being depth 1.
+    """
+    bare = _JSON_STRING_RE.sub("", text)
+    if bare.count("{") + bare.count("[") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKET_RE.findall(bare):
+        if bracket in "{[":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
         else:
-            continue
-        if depth > MAX_DEPTH:
-            return True
-        stack.extend((child, depth + 1) for child in children)
+            depth -= 1
     return False
 
 
@@ -132,7 +142,7 @@ def _decode_json(raw: bytes) -> dict[str, Any]:
         raise MalformedMessage(
             f"a message is a JSON object, got {type(data).__name__}", reason=Reason.NOT_AN_OBJECT
         )
-    if _too_deep(data):
+    if _too_deep(text):
         raise MalformedMessage(f"JSON nested deeper than {MAX_DEPTH}", reason=Reason.TOO_DEEP)
     return data
 
@@ -212,6 +222,21 @@ def parse(raw: bytes, *, topic: str | None = None) -> Envelope:
     return envelope
 
 
+@lru_cache(maxsize=4096)
+def _cached_topic(topic: str) -> TopicInfo:
+    return parse_topic(topic)
+
+
+def topic_info(topic: object) -> TopicInfo:
+    """``parse_topic``, remembered per topic string (a fleet reuses a few hundred topics).
+
+    TopicInfo is frozen; a topic that raises InvalidTopic is not remembered.
+    """
+    if isinstance(topic, str):
+        return _cached_topic(topic)
+    return parse_topic(topic)
+
+
 def check_topic(envelope: Envelope, topic: str) -> None:
     """Raise TopicMismatch unless ``topic`` is where ``envelope`` may be published.
 
@@ -219,7 +244,7 @@ def check_topic(envelope: Envelope, topic: str) -> None:
     broker ACL ties the topic to the authenticated device); downlinks must be
     on their type's kind for the envelope's site.
     """
-    info = parse_topic(topic)
+    info = topic_info(topic)
     spec = envelope.spec
     problems = []
     expected: tuple[Direction, str | None, str | None]

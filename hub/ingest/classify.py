@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import Direction, Envelope, ProtocolError, content_digest, parse, parse_topic
+from protocol import Direction, Envelope, ProtocolError, content_digest, parse
+from protocol.codec import topic_info
 from protocol.registry import Route
 
 # A dead letter keeps at most this much of the message; size_bytes records the rest.
@@ -46,7 +47,7 @@ def classify(inbound: Inbound) -> Accepted | Rejected:
     """Parse strictly with protocol and check the envelope against the topic it arrived on."""
     site = device = None
     try:
-        info = parse_topic(inbound.topic)
+        info = topic_info(inbound.topic)
         site, device = info.site, info.device
         if info.direction is not Direction.UP or device is None:
             return Rejected(inbound, "invalid_topic", "not an uplink topic", site, device, None)
