@@ -5,25 +5,34 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from edge_agent.errors import EdgeError
+from hardware.printer.receipt import Receipt
+from hardware.printer.status import PrinterFault
 from kiosk.controllers.context import Services, Session
 from kiosk.controllers.messages import message_for, printer_message
 from kiosk.controllers.observable import Observable
 from kiosk.i18n import Text
+from kiosk.services.cart import CartLine
 from kiosk.services.coupons import ScannedCoupon
 from kiosk.services.errors import CartEmpty, NotConfigured, SoldOutInCart
 from kiosk.services.ordering import Placed, new_checkout_id
 from kiosk.services.receipts import PrintResult, build_receipt
+from protocol.member_cache import CachedMember
 from rules.errors import CouponError, PricingError
 from rules.money import format_cents
 from rules.order import Coupon
-from rules.results import PricedOrder
+from rules.results import PricedLine, PricedOrder
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CartLineView:
-    """One cart line: names, quantity or weight, list and net amounts, sold-out mark."""
+    """One cart line: names, quantity or weight, list and net amounts, sold-out mark.
+
+    A set meal is ONE line: ``line_id`` is its set key, ``name`` and ``set_meal`` its name,
+    the amounts the whole set's, ``items`` its chosen dishes.
+    """
 
     line_id: str
     dish_id: str
@@ -35,6 +44,8 @@ class CartLineView:
     list_text: str
     net_text: str
     sold_out: bool
+    items: tuple[Text, ...] = ()
+    note: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -67,15 +78,17 @@ class CartState:
     coupon_text: str = ""  # what it pays on this order ("" when it pays nothing)
     coupon_note: Text | None = None  # why it does not apply to the cart as it is now
     notes: tuple[Text | None, ...] = ()  # kitchen note per line, in line order
+    offline_limit_text: str = ""  # offline, stored value is capped at this ("" when not capped)
 
 
 @dataclass(frozen=True)
 class CheckoutResult:
-    """A placed order and what became of its receipt."""
+    """A placed order and the receipt to print for it (printing happens after, elsewhere)."""
 
     placed: Placed
-    printed: PrintResult
-    printer_message: Text | None
+    receipt: Receipt
+    printed: PrintResult | None = None  # None while the receipt is still printing
+    printer_message: Text | None = None
 
 
 class CartController(Observable[CartState]):
@@ -153,21 +166,18 @@ class CartController(Observable[CartState]):
     def _view(self, priced: PricedOrder | None, error: Text | None, online: bool) -> CartState:
         cart = self.session.cart
         nets = {p.line_id: p for p in priced.lines} if priced else {}
-        lines = []
+        lines: list[CartLineView] = []
         for ln in cart.lines.values():
-            p = nets.get(ln.line_id)
-            entry = cart.sets.get(ln.set_key) if ln.set_key else None
-            lines.append(CartLineView(
-                ln.line_id, ln.dish_id, Text(ln.name_zh, ln.name_en), ln.qty, ln.grams,
-                tuple(Text(o.name_zh, o.name_en) for o in ln.options),
-                Text(entry.name_zh, entry.name_en) if entry else None,
-                format_cents(p.list_cents) if p else "", format_cents(p.net_cents) if p else "",
-                ln.line_id in self._sold_out,
-            ))
-        notes = tuple(Text(ln.note, ln.note) if ln.note else None for ln in cart.lines.values())
+            if ln.set_key is None:
+                lines.append(self._dish_view(ln, nets.get(ln.line_id)))
+            elif ln.line_id == cart.sets[ln.set_key].picks[0][1]:
+                lines.append(self._set_view(ln.set_key, nets))
+        notes = tuple(v.note for v in lines)
+        limit = offline_limit(self.session.member, online)
         if priced is None:
             return CartState(lines=tuple(lines), use_points=self.session.use_points,
-                             offline=not online, error=error, notes=notes)
+                             offline=not online, error=error, notes=notes,
+                             offline_limit_text=limit)
         return CartState(
             lines=tuple(lines),
             notes=notes,
@@ -185,17 +195,53 @@ class CartController(Observable[CartState]):
             offline=not online,
             can_checkout=error is None,
             error=error,
+            offline_limit_text=limit,
+        )
+
+    def _dish_view(self, ln: CartLine, p: PricedLine | None) -> CartLineView:
+        return CartLineView(
+            ln.line_id, ln.dish_id, Text(ln.name_zh, ln.name_en), ln.qty, ln.grams,
+            tuple(Text(o.name_zh, o.name_en) for o in ln.options), None,
+            format_cents(p.list_cents) if p else "", format_cents(p.net_cents) if p else "",
+            ln.line_id in self._sold_out, note=Text(ln.note, ln.note) if ln.note else None,
+        )
+
+    def _set_view(self, key: str, nets: dict[str, PricedLine]) -> CartLineView:
+        """The whole set meal as one line: its name, its price, its dishes as sub-lines."""
+        cart = self.session.cart
+        entry = cart.sets[key]
+        parts = cart.set_lines(key)
+        priced = [nets[ln.line_id] for ln in parts if ln.line_id in nets]
+        complete = len(priced) == len(parts)
+        items = tuple(
+            Text(" ".join([ln.name_zh, *(o.name_zh for o in ln.options)]),
+                 " ".join([ln.name_en, *(o.name_en for o in ln.options)])) for ln in parts)
+        name = Text(entry.name_zh, entry.name_en)
+        return CartLineView(
+            key, entry.offer_code, name, 1, None, (), name,
+            format_cents(sum(p.list_cents for p in priced)) if complete else "",
+            format_cents(sum(p.net_cents for p in priced)) if complete else "",
+            any(ln.line_id in self._sold_out for ln in parts), items=items,
         )
 
     def set_qty(self, line_id: str, qty: int) -> None:
-        """Change a line's quantity (0 removes it)."""
-        self.session.cart.set_qty(line_id, qty)
+        """Change a line's quantity (0 removes it; a set meal's line only comes off whole)."""
+        cart = self.session.cart
+        if line_id in cart.sets:
+            if qty <= 0:
+                cart.remove_set(line_id)
+        elif line_id in cart.lines:
+            cart.set_qty(line_id, qty)
         self.session.checkout_id = None  # a different cart is a different order
         self.refresh()
 
     def remove(self, line_id: str) -> None:
-        """Remove a line (a whole set meal for a set-meal line)."""
-        self.session.cart.remove(line_id)
+        """Remove a line (a whole set meal for a set-meal line or a set key)."""
+        cart = self.session.cart
+        if line_id in cart.sets:
+            cart.remove_set(line_id)
+        else:
+            cart.remove(line_id)
         self.session.checkout_id = None
         self.refresh()
 
@@ -206,10 +252,10 @@ class CartController(Observable[CartState]):
         self.refresh()
 
     def checkout(self) -> CheckoutResult:
-        """Place the order (store + outbox), then queue and print its receipt.
+        """Place the order (store + outbox, one transaction) and build its receipt.
 
         Raises a KioskError or PricingError with nothing written; sold-out lines get marked.
-        A printer fault does not raise: the order stands and the fault is in the result.
+        Printing is separate (``print_receipt``, slow): the order stands whatever the printer.
         """
         cart = self.session.cart
         period = self.session.period
@@ -237,9 +283,31 @@ class CartController(Observable[CartState]):
         receipt = build_receipt(placed, cart, self.session.member,
                                 canteen_name=f"{cfg.canteen_name_zh} {cfg.canteen_name_en}",
                                 timezone=cfg.timezone)
-        printed = self.s.receipts.print_receipt(receipt)
-        if printed.faults:
-            self.s.store.set_hardware_status("printer", ",".join(f.value for f in printed.faults))
-        message = None if printed.printed else printer_message(printed.faults)
         self.session.last_order_id = placed.recorded.order_id
-        return CheckoutResult(placed, printed, message)
+        return CheckoutResult(placed, receipt)
+
+    def print_receipt(self, receipt: Receipt) -> PrintResult:
+        """Queue and print the receipt (slow: called off the UI thread); never raises."""
+        try:
+            return self.s.receipts.print_receipt(receipt)
+        except Exception:  # a broken printer must never lose or block the order
+            log.exception("printing %s failed", receipt.order_id)
+            return PrintResult(False, (PrinterFault.UNRECOVERABLE,))
+
+    def printed(self, result: PrintResult) -> Text | None:
+        """Note the printer's state; the diner's message for a fault (None: printed)."""
+        if result.faults:
+            try:
+                self.s.store.set_hardware_status("printer",
+                                                 ",".join(f.value for f in result.faults))
+            except EdgeError as err:  # the status is a hint for staff; the diner is told anyway
+                log.warning("printer status not stored: %s", err)
+        return None if result.printed else printer_message(result.faults)
+
+
+def offline_limit(member: CachedMember | None, online: bool) -> str:
+    """The offline cap on stored value when it binds ("" online, for guests, or under it)."""
+    if online or member is None:
+        return ""
+    stored = member.balance_cents + member.bonus_cents
+    return format_cents(member.offline_limit_cents) if member.offline_limit_cents < stored else ""

@@ -37,6 +37,7 @@ class DetailState:
     grams: int | None = None
     note: str = ""
     line_total_text: str = ""
+    weighing: bool = False  # waiting for the scale to settle (buttons disabled meanwhile)
 
 
 NOTE_MAX_CHARS = 60
@@ -104,9 +105,17 @@ class DetailController(Observable[DetailState]):
     def weigh(self) -> int:
         """Read a stable weight from the scale for a weighed dish; WeightNotReady otherwise."""
         grams = self.s.scale.stable_grams()
-        self._update(grams=grams)
-        self._refresh()
+        self.set_grams(grams)
         return grams
+
+    def set_weighing(self, on: bool) -> None:
+        """Say the scale is being read (the read itself runs elsewhere)."""
+        self._update(weighing=on)
+
+    def set_grams(self, grams: int) -> None:
+        """A settled weight read from the scale prices the plate."""
+        self._update(grams=grams, weighing=False)
+        self._refresh()
 
     def _chosen(self) -> tuple[ChosenOption, ...]:
         out = []

@@ -31,6 +31,7 @@ class DoneState:
     paid: bool = True
     counter_due_text: str = ""
     printer_message: Text | None = None
+    printing: bool = False  # the receipt is on its way to the printer
     feedback_order_id: str | None = None
     rating: int | None = None
     tags: frozenset[str] = frozenset()
@@ -49,8 +50,8 @@ class DoneController(Observable[DoneState]):
         self.s = services
         self._member_id: str | None = None
 
-    def show(self, placed: Placed, printer_message: Text | None, member_id: str | None) -> None:
-        """Show a placed order's number and when it should be ready."""
+    def show(self, placed: Placed, member_id: str | None, *, printing: bool = True) -> None:
+        """Show a placed order's number and when it should be ready (receipt still printing)."""
         rec = placed.recorded
         stations = {line.station for line in rec.payload.lines}
         cfg = self.s.config
@@ -64,8 +65,15 @@ class DoneController(Observable[DoneState]):
             ready=ReadyEstimate(at, minutes, local), paid=placed.priced.paid_in_full,
             counter_due_text="" if placed.priced.paid_in_full else
             format_cents(placed.priced.counter_due_cents),
-            printer_message=printer_message, feedback_order_id=rec.order_id,
+            printing=printing, feedback_order_id=rec.order_id,
         ))
+
+    def receipt_done(self, order_id: str, printer_message: Text | None) -> bool:
+        """The receipt of ``order_id`` printed (None) or not (the fault); False if not shown."""
+        if self.state.order_id != order_id:
+            return False  # the diner has moved on: nothing to tell
+        self._update(printing=False, printer_message=printer_message)
+        return True
 
     def ask_about(self, order_id: str, member_id: str | None) -> None:
         """Ask about an earlier meal (a member identifying again)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -26,9 +26,11 @@ from kiosk.controllers.identify import (
     Identity,
     QrIdentifier,
 )
+from kiosk.controllers.idle import IdleTimer
 from kiosk.controllers.menu import Filters, MenuController
 from kiosk.controllers.messages import message_for
 from kiosk.controllers.observable import Observable
+from kiosk.controllers.steps import StepActions
 from kiosk.controllers.views import MemberView, PeriodView, member_view
 from kiosk.i18n import LANGUAGES, Lang, Text
 from kiosk.services import offers
@@ -57,33 +59,6 @@ class Step(StrEnum):
 CAMERA_STEPS = frozenset({Step.IDENTIFY, Step.CART})
 
 
-class IdleTimer:
-    """Forget the diner after ``timeout_s`` without a touch; driven by ``tick(now)``."""
-
-    def __init__(self, timeout_s: float) -> None:
-        """Not running until the first touch."""
-        self.timeout = timedelta(seconds=timeout_s)
-        self.last: datetime | None = None
-
-    def touched(self, now: datetime) -> None:
-        """The diner did something."""
-        self.last = now
-
-    def stop(self) -> None:
-        """Back at idle: nothing to time."""
-        self.last = None
-
-    def expired(self, now: datetime) -> bool:
-        """True once the timeout has passed since the last touch."""
-        return self.last is not None and now - self.last >= self.timeout
-
-    def remaining_s(self, now: datetime) -> float | None:
-        """Seconds left (None when not running), for a "still there?" hint."""
-        if self.last is None:
-            return None
-        return max(0.0, (self.timeout - (now - self.last)).total_seconds())
-
-
 @dataclass(frozen=True)
 class JourneyState:
     """The frame every screen shows: step, language, large text, banners, greeting, message."""
@@ -101,7 +76,7 @@ class JourneyState:
     catalog_version: int | None = None
 
 
-class JourneyController(Observable[JourneyState]):
+class JourneyController(StepActions, Observable[JourneyState]):
     """Owns the session and the step controllers; the only entry point for the diner screens."""
 
     def __init__(self, services: Services) -> None:
@@ -307,8 +282,19 @@ class JourneyController(Observable[JourneyState]):
         return True
 
     def add_dish(self) -> bool:
-        """Add the dish being viewed to the cart and go back to the menu."""
+        """Add the dish being viewed to the cart and go back to the menu.
+
+        A weighed dish not weighed yet is weighed first (in the background); it goes in
+        once the weight has settled.
+        """
         self._touch()
+        st = self.detail.state
+        if st.dish is not None and st.dish.per_100g and not st.grams:
+            self.weigh(then=self._add_dish)
+            return self.state.step is Step.MENU  # at once when the work runs inline
+        return self._add_dish()
+
+    def _add_dish(self) -> bool:
         if self._guard(self.detail.add_to_cart) is None:
             return False
         self.session.checkout_id = None
@@ -355,17 +341,22 @@ class JourneyController(Observable[JourneyState]):
         self.cart.remove_coupon()
 
     def checkout(self) -> bool:
-        """Confirm: record, print, show the order number. False (with a message) if refused."""
+        """Confirm: record, show the order number at once, then print (in the background).
+
+        False (with a message) if refused. The printer's outcome reaches the done screen
+        later through ``DoneState.printing`` / ``printer_message``.
+        """
         self._touch()
         result = self._guard(self.cart.checkout)
         if result is None:
             return False
         self.last_checkout = result
-        self.done.show(result.placed, result.printer_message,
+        self.done.show(result.placed,
                        self.session.member.member_id if self.session.member else None)
         self.session.cart.clear()
         self.session.checkout_id = None
-        self._update(step=Step.DONE, message=result.printer_message)
+        self._update(step=Step.DONE, message=None)
+        self._print_receipt(result)
         return True
 
     def give_feedback(self) -> None:

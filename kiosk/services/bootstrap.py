@@ -60,8 +60,9 @@ def build_services(
 ) -> Runtime:
     """Everything the controllers need; nothing is opened on a port until ``start()``."""
     clock = clock or SystemClock()
+    # the store stamps placed_at with the kiosk's clock, so ready estimates agree with it
     store = DeviceStore(config.store_path, site_id=config.site_id, device_id=config.device_id,
-                        timezone=config.timezone)
+                        timezone=config.timezone, clock=clock.now)
     catalog = CatalogService(store, config.timezone)
     connectivity = connectivity or build_connectivity(config.connectivity, store)
     members = MemberDirectory(store, clock, token_keys=config.member_ids.token_keys,

@@ -116,6 +116,17 @@ class Cart:
             for _slot, lid in entry.picks:
                 self.lines.pop(lid, None)
 
+    def remove_set(self, key: str) -> None:
+        """Remove a whole set meal (all its lines)."""
+        entry = self.sets.pop(key, None)
+        for _slot, lid in entry.picks if entry is not None else ():
+            self.lines.pop(lid, None)
+
+    def set_lines(self, key: str) -> list[CartLine]:
+        """The lines of one set meal, in slot order."""
+        entry = self.sets[key]
+        return [self.lines[lid] for _slot, lid in entry.picks if lid in self.lines]
+
     def clear(self) -> None:
         """Forget everything (idle reset, order placed)."""
         self.__init__()  # type: ignore[misc]

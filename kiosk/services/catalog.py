@@ -155,7 +155,7 @@ def set_meal_offer(set_meal: object, snapshot: CatalogSnapshot | None = None) ->
     """Translate a wire set meal into a rules offer: a fixed combo gets one slot per dish.
 
     A build slot is named by its category's catalog name when the catalog has one (else by
-    its code, which screens turn into their own label).
+    its code, which screens turn into their own label); a fixed combo's slot by its dish.
     """
     from protocol.payloads.catalog import BuildSetMeal
 
@@ -163,10 +163,15 @@ def set_meal_offer(set_meal: object, snapshot: CatalogSnapshot | None = None) ->
         category = snapshot.category(code) if snapshot is not None else None
         return Label(category.name_zh, category.name_en) if category else Label(code, code)
 
+    def dish_name(dish_id: str) -> Label:
+        dishes = snapshot.dishes if snapshot is not None else ()
+        dish = next((d for d in dishes if d.id == dish_id), None)
+        return Label(dish.name_zh, dish.name_en) if dish else Label(dish_id, dish_id)
+
     if isinstance(set_meal, FixedSetMeal):
         counts = Counter(set_meal.dish_ids)
         slots = tuple(
-            SetMealSlot(code=dish_id, name=Label(dish_id, dish_id), count=n,
+            SetMealSlot(code=dish_id, name=dish_name(dish_id), count=n,
                         dish_ids=frozenset({dish_id}))
             for dish_id, n in counts.items()
         )

@@ -12,7 +12,7 @@ from typing import Literal
 from hardware.camera.decode import decode_qr
 from hardware.camera.sources import OpenCvCamera, ReplayCamera
 from hardware.readers.devices import BarcodeScanner, LineCardReader, Rdm6300Reader
-from hardware.scale import ContinuousScale
+from hardware.scale import ContinuousScale, Weight
 from kiosk.services.errors import WeightNotReady
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,10 @@ class ScaleService:
         """Close the port."""
         if self.scale is not None:
             self.scale.stop()
+
+    def latest(self) -> Weight | None:
+        """The last reading, without waiting (None: no scale or nothing read yet)."""
+        return self.scale.latest if self.scale is not None else None
 
     def stable_grams(self, timeout: float = 3.0) -> int:
         """The next settled net weight (> 0 g, not overloaded); WeightNotReady otherwise."""

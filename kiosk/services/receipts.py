@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from hardware.printer.receipt import Balances, Modifier, Payment, Receipt, ReceiptLine
@@ -102,13 +103,22 @@ class ReceiptService:
     def __init__(self, printing: ReceiptPrinting | None) -> None:
         """``printing`` is None on a kiosk without a receipt printer."""
         self.printing = printing
+        self._lock = threading.Lock()  # print jobs run on worker threads, one at a time
         if printing is not None:
             printing.money = format_cents  # one money format: rules'
 
     def print_receipt(self, receipt: Receipt) -> PrintResult:
-        """Enqueue (keyed on the order id) and print pending jobs; faults reported, not raised."""
+        """Enqueue (keyed on the order id) and print pending jobs; faults reported, not raised.
+
+        Blocking (the printer is slow): the journey runs it off the UI thread.
+        """
         if self.printing is None:
             return PrintResult(False, (PrinterFault.DISCONNECTED,))
+        with self._lock:
+            return self._print(receipt)
+
+    def _print(self, receipt: Receipt) -> PrintResult:
+        assert self.printing is not None
         job_id = self.printing.queue.enqueue(receipt, job_key=receipt.order_id)
         try:
             outcomes = self.printing.print_pending()
