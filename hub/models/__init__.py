@@ -1,8 +1,8 @@
 """The hub's SQLModel tables and API shapes, one module per purpose."""
 
-import hub.models.accounts  # noqa: F401  (member money: ledger, rules, tiers, audit log)
-import hub.models.downlinks  # noqa: F401  (what was last published per site and device)
-import hub.models.ingest  # noqa: F401  (registers the sync tables of the ingest path)
+import hub.models.accounts
+import hub.models.downlinks
+import hub.models.ingest
 import hub.models.tracking  # noqa: F401  (order tracking tables)
 from hub.models import coupons, identity  # noqa: F401  (member identifiers, coupons, promotions)
 from hub.models.catalog_names import (
