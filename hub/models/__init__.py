@@ -1,5 +1,6 @@
 """The hub's SQLModel tables and API shapes, one module per purpose."""
 
+# Imported for their tables: SQLModel registers them in the metadata Alembic compares.
 import hub.models.accounts
 import hub.models.downlinks
 import hub.models.ingest
