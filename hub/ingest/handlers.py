@@ -41,7 +41,7 @@ Handler = Callable[[Connection, Sequence[Stored], Counter[str]], None]
 
 def track(conn: Connection, events: Sequence[Stored], counts: Counter[str]) -> None:
     """order.placed / order.state -> the order's kitchen timeline (hub.tracking)."""
-    done = record_tracking(conn, [e.envelope for e in events])
+    done = record_tracking(conn, [e.envelope for e in events], bulk=True)
     counts["tracking.new"] += done.new
 
 

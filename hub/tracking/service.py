@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from hub.db_types import utcnow
 from hub.models.tracking import OrderTrackEvent
+from hub.tracking.copy import copy_events
 from hub.tracking.refold import CHUNK, PLACED, refold_orders
 from protocol import Envelope, OrderPlaced
 from protocol.payloads.kitchen import OrderStateChanged
@@ -29,7 +30,7 @@ class Recorded:
     orders: frozenset[str]
 
 
-def record(conn: Connection, envelopes: Iterable[Envelope]) -> Recorded:
+def record(conn: Connection, envelopes: Iterable[Envelope], *, bulk: bool = False) -> Recorded:
     """Store order.placed / order.state envelopes once each (by message id), then refold.
 
     Contract for the ingest worker:
@@ -41,6 +42,9 @@ def record(conn: Connection, envelopes: Iterable[Envelope]) -> Recorded:
     - Idempotent by ``Envelope.message_id``: a message already stored (an earlier
       batch, or twice in this one) is counted in ``duplicates`` and changes nothing.
     - Events may arrive in any order; each touched order is refolded from all its events.
+    - ``bulk=True`` (the ingest writer, which retries its whole transaction on an
+      IntegrityError): on PostgreSQL the new events go in by COPY, so an event stored by
+      a concurrent transaction after the lookup raises instead of being skipped.
     Returns the counts and the ids of the refolded orders.
     """
     rows: list[dict[str, Any]] = []
@@ -66,7 +70,9 @@ def record(conn: Connection, envelopes: Iterable[Envelope]) -> Recorded:
     # Set-based, for the whole batch: one select of the orders' stored events (the new
     # ones are folded in from memory), one upsert per table.
     refold_orders(conn, orders, fresh.values())
-    if fresh:
+    if fresh and bulk and conn.dialect.name == "postgresql":
+        copy_events(conn, list(fresh.values()))
+    elif fresh:
         conn.execute(_insert(conn, T_EVENT).on_conflict_do_nothing(), list(fresh.values()))
     return Recorded(len(fresh), len(rows) - len(fresh), orders)
 
