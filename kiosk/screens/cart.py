@@ -18,7 +18,7 @@ from kiosk.screens.widgets import sync_rows
 
 
 class CartLine(BoxLayout):
-    """One cart line: what, how many, amount, and − / + buttons."""
+    """One cart line: what, how many, amount, − / + (a set meal: its dishes below, − only)."""
 
     line_id = StringProperty("")
     text = StringProperty("")
@@ -26,6 +26,7 @@ class CartLine(BoxLayout):
     amount = StringProperty("")
     qty = NumericProperty(1)
     countable = BooleanProperty(True)
+    extra_rows = NumericProperty(0)  # sub-lines beyond the first (a set meal's dishes)
     on_change = ObjectProperty(None, allownone=True)
 
     def change(self, delta: int) -> None:
@@ -67,12 +68,11 @@ class CartScreen(KioskScreen):
 
     def change_quantity(self, line_id: str, qty: int) -> None:
         """A line's new quantity (zero removes it)."""
-        self.presenter.guarded(lambda: self.journey.cart.set_qty(line_id, qty))
+        self.journey.set_line_quantity(line_id, qty)
 
     def toggle_points(self) -> None:
         """Pay with points, or not."""
-        cart = self.journey.cart
-        self.presenter.guarded(lambda: cart.toggle_points(not cart.state.use_points))
+        self.journey.use_points(not self.use_points)
 
     def remove_coupon(self) -> None:
         """Take the scanned coupon off the order."""

@@ -54,16 +54,15 @@ class DetailScreen(KioskScreen):
 
     def choose(self, group: str, choice: str) -> None:
         """Pick one choice of an option group."""
-        self.presenter.guarded(lambda: self.journey.detail.choose(group, choice))
+        self.journey.choose_option(group, choice)
 
     def change_quantity(self, delta: int) -> None:
         """One more or one fewer."""
-        detail = self.journey.detail
-        self.presenter.guarded(lambda: detail.set_qty(detail.state.qty + delta))
+        self.journey.change_quantity(delta)
 
     def weigh(self) -> None:
-        """Read the settled weight of the plate on the scale."""
-        self.presenter.in_background(self.journey.detail.weigh, self.name)
+        """Read the settled weight of the plate on the scale (in the background)."""
+        self.journey.weigh()
 
     def add_to_cart(self) -> None:
         """Put the configured dish in the cart."""

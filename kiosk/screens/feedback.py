@@ -28,11 +28,11 @@ class FeedbackScreen(KioskScreen):
 
     def rate(self, score: int) -> None:
         """Choose a face."""
-        self.presenter.guarded(lambda: self.journey.done.rate(score))
+        self.journey.rate(score)
 
     def toggle_tag(self, code: str) -> None:
         """Tick or untick a quick tag."""
-        self.presenter.guarded(lambda: self.journey.done.toggle_tag(code))
+        self.journey.toggle_tag(code)
 
     def submit(self) -> None:
         """Send the feedback."""

@@ -39,7 +39,7 @@ class MenuScreen(KioskScreen):
 
     def toggle_filter(self, code: str) -> None:
         """Turn a dietary filter on or off."""
-        self.presenter.toggle_filter(code)
+        self.journey.toggle_filter(code)
 
     def pick(self, kind: str, item_id: str) -> None:
         """A dish or set-meal card was touched."""

@@ -20,7 +20,7 @@ FACES: dict[int, Callable[[str], str]] = {
 }
 """Labels of the five faces, worst to best."""
 
-# Thin adapter until the catalog carries category names (asked of the controller engineer):
+# Fallback labels for a catalog that names no categories (the catalog's own names win):
 # the category codes of the seed catalog, as msgids the catalog extractor can see.
 CATEGORIES: dict[str, Callable[[str], str]] = {
     "breakfast": lambda lang: tr("Breakfast", lang),
@@ -75,12 +75,10 @@ def category_label(code: str, lang: str) -> str:
 
 
 def slot_label(name: Text, lang: str, candidates: Sequence[Any] = ()) -> str:
-    """A set-meal slot's name; a bare code (zh == en) becomes the dish's or category's name."""
-    # adapter: the controller names slots by a category code (build) or a dish id (fixed)
-    if name.zh != name.en:
+    """A set-meal slot's name: the catalog's (category or dish), else our category label."""
+    if name.zh != name.en or any(c.dish_id == name.en for c in candidates):
         return name.in_lang(lang)
-    dish = next((c for c in candidates if c.dish_id == name.en), None)
-    return dish.name.in_lang(lang) if dish is not None else category_label(name.en, lang)
+    return category_label(name.en, lang)  # a catalog that names no categories
 
 
 def join(names: Sequence[str], lang: str) -> str:
@@ -191,17 +189,19 @@ def cart_rows(lines: Sequence[Any], lang: str,
     notes = list(notes) + [None] * (len(lines) - len(notes))
     for ln, note in zip(lines, notes, strict=False):
         head = ln.name.in_lang(lang)
-        head += f"  {ln.grams} g" if ln.grams else f" ×{ln.qty}"
+        items = [f"· {i.in_lang(lang)}" for i in ln.items]  # a set meal's dishes
+        if not items:
+            head += f"  {ln.grams} g" if ln.grams else f" ×{ln.qty}"
         parts = [o.in_lang(lang) for o in ln.options]
-        if ln.set_meal is not None:
-            parts.insert(0, ln.set_meal.in_lang(lang))
         if ln.sold_out:
             parts.insert(0, tr("Sold out", lang))
         if note is not None:
             parts.append(note.in_lang(lang))
-        rows.append({"line_id": ln.line_id, "text": head, "detail": " · ".join(parts),
+        detail = "\n".join([" · ".join(parts)] * bool(parts) + items)
+        rows.append({"line_id": ln.line_id, "text": head, "detail": detail,
                      "amount": ln.net_text or ln.list_text, "qty": ln.qty,
-                     "countable": ln.set_meal is None and not ln.grams})
+                     "extra_rows": max(0, len(items) + bool(parts) - 1),
+                     "countable": not items and ln.set_meal is None and not ln.grams})
     return rows
 
 
@@ -236,6 +236,8 @@ def cart_note(st: Any, guest: bool, lang: str) -> str:
     if st.offline:
         notes.append(tr("Offline: stored-value spending is limited until the network "
                               "is back.", lang))
+    if st.offline_limit_text:
+        notes.append(tr("Offline limit {amount}", lang, amount=st.offline_limit_text))
     if st.points_earned:
         notes.append(tr("You earn {points} points with this order.", lang,
                         points=st.points_earned))
@@ -261,3 +263,12 @@ def toggled_note(note: str, code: str) -> str:
     chip = chip_note(code)
     held = [n for n in held if n != chip] if chip in held else [*held, chip]
     return NOTE_SEPARATOR.join(held)
+
+
+def receipt_line(st: Any, lang: str) -> str:
+    """The done screen's receipt line: printing, printed, or the printer's fault."""
+    if st.printer_message is not None:
+        return both(st.printer_message, lang)
+    if st.printing:
+        return tr("Your receipt is printing. Please take it.", lang)
+    return tr("Please take your receipt.", lang)

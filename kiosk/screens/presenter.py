@@ -8,7 +8,6 @@ rebuilds the menu, a tick) costs one redraw on the next frame.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 
 from kiosk.screens import present as p
+from kiosk.screens.background import KivyBackground
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class Presenter:
             self._unsubscribe.append(observable.subscribe(self._marker(name)))
         self._dirty.update(parts)
         self._render_trigger()
+        j.use_background(KivyBackground())  # scale and printer off the UI thread
         self._ticks = [Clock.schedule_interval(self._tick, TICK_SECONDS),
                        Clock.schedule_interval(self._weigh, WEIGHT_SECONDS)]
         events = self._events()
@@ -72,8 +73,8 @@ class Presenter:
             events.listeners.append(self.device_event)
 
     def _events(self) -> Any:
-        # adapter: run_app gets the bootstrap Runtime (services + DeviceEvents) as "services"
-        return getattr(self.services, "events", None)
+        """The card reader / scanner / camera events of the journey's services (or None)."""
+        return self.journey.s.events if self.journey is not None else None
 
     def stop(self) -> None:
         """Unsubscribe and stop the ticks."""
@@ -106,10 +107,7 @@ class Presenter:
             self.root.screen(screen).weight = self._weight_text()
 
     def _weight_text(self) -> str:
-        # adapter until ScaleService offers a non-blocking latest reading (asked in the report)
-        services = getattr(self.services, "services", self.services)
-        scale = getattr(getattr(services, "scale", None), "scale", None)
-        latest = getattr(scale, "latest", None)
+        latest = self.journey.live_weight()  # never waits: this runs on the UI thread
         if latest is None or latest.net_g <= 0:
             return ""
         return p.tr("Scale: {grams} g", self.lang, grams=latest.net_g) + \
@@ -151,56 +149,9 @@ class Presenter:
         self._dirty.add("setmeal")
         self._render_trigger()
 
-    def profile_allergens(self) -> frozenset[str]:
-        """The allergens in the identified member's profile (empty for guests)."""
-        # adapter: asked for a journey method that toggles "hide my allergens"
-        from kiosk.controllers.menu import Filters
-
-        member = self.journey.session.member
-        return Filters.from_profile(member).hide_allergens if member is not None else frozenset()
-
-    def toggle_filter(self, code: str) -> None:
-        """Flip one dietary switch; "hide my allergens" switches the profile's set on or off."""
-        filters = self.journey.menu.state.filters
-        if code == "hide_allergens":
-            mine = frozenset() if filters.hide_allergens else self.profile_allergens()
-            self.journey.set_filters(hide_allergens=mine)
-        else:
-            self.journey.set_filters(**{code: not getattr(filters, code)})
-
     def toggle_note(self, code: str) -> None:
         """Add or take out one quick note for the kitchen."""
-        detail = self.journey.detail
-        self.guarded(lambda: detail.set_note(p.toggled_note(detail.state.note, code)))
-
-    def guarded(self, action: Callable[[], Any]) -> Any:
-        """Run a step-controller action; a refusal becomes the journey's friendly message."""
-        # adapter: the journey's guard is private; asked for public wrappers in the report
-        return self.journey._guard(action)
-
-    def in_background(self, action: Callable[[], Any], busy_screen: str) -> None:
-        """Run a slow action (waiting for the scale) off the main thread.
-
-        The screen's ``busy`` flag disables its buttons meanwhile; the controller's state
-        changes reach the screens through the render trigger, and ``busy`` is cleared with
-        ``@mainthread``.
-        """
-        screen = self.root.screen(busy_screen)
-        if screen.busy:
-            return
-        screen.busy = True
-
-        def work() -> None:
-            try:
-                self.guarded(action)
-            finally:
-                self._not_busy(busy_screen)
-
-        threading.Thread(target=work, name=f"kiosk-{busy_screen}", daemon=True).start()
-
-    @mainthread
-    def _not_busy(self, screen: str) -> None:
-        self.root.screen(screen).busy = False
+        self.journey.set_note(p.toggled_note(self.journey.detail.state.note, code))
 
     # ---- rendering ---------------------------------------------------------------------------
 
@@ -289,7 +240,7 @@ class Presenter:
             {"code": "vegetarian", "text": p.tr("Vegetarian", lang), "selected": f.vegetarian},
             {"code": "no_spice", "text": p.tr("No spice", lang), "selected": f.no_spice},
         ]
-        if self.profile_allergens():
+        if self.journey.my_allergens():
             filters.append({"code": "hide_allergens", "text": p.tr("Hide my allergens", lang),
                             "selected": bool(f.hide_allergens)})
         assign(screen, "filters", filters)
@@ -328,6 +279,7 @@ class Presenter:
         assign(screen, "note_chips", p.note_chips(st.note, lang))
         screen.weighed = card.per_100g
         screen.grams = p.tr("{grams} g on the scale", lang, grams=st.grams) if st.grams else ""
+        screen.busy = st.weighing
         screen.price = st.line_total_text or (card.price_text + p.tr(" /100 g", lang))
 
     def _render_setmeal(self) -> None:
@@ -388,8 +340,7 @@ class Presenter:
         done.pay_note = "" if st.paid else p.tr("Please pay {amount} at the counter", lang,
                                                 amount=st.counter_due_text)
         done.receipt_ok = st.printer_message is None
-        done.receipt = p.both(st.printer_message, lang) if st.printer_message else \
-            p.tr("Your receipt is printing. Please take it.", lang)
+        done.receipt = p.receipt_line(st, lang)
         fb = self.root.screen("feedback")
         assign(fb, "faces", [{"score": s, "text": p.FACES[s](lang), "selected": s == st.rating}
                     for s in self.journey.done.faces])

@@ -32,14 +32,12 @@ class SetMealScreen(KioskScreen):
 
     def pick(self, _kind: str, dish_id: str) -> None:
         """Add a dish to the slot being filled."""
-        slot = self.current_slot
-        self.presenter.guarded(lambda: self.journey.set_meal.pick(slot, dish_id))
+        self.journey.pick_slot(self.current_slot, dish_id)
 
     def undo(self) -> None:
         """Take the last dish of this slot out again."""
-        slot, dish_id = self.current_slot, self.last_pick
-        if dish_id:
-            self.presenter.guarded(lambda: self.journey.set_meal.unpick(slot, dish_id))
+        if self.last_pick:
+            self.journey.unpick_slot(self.current_slot, self.last_pick)
 
     def add_to_cart(self) -> None:
         """Put the finished set meal in the cart."""
