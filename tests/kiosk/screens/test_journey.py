@@ -7,7 +7,7 @@ import pytest
 from protocol.tokens import sign_member_token
 from tests.kiosk.controllers.conftest import TOKEN_KEY
 from tests.kiosk.screens.conftest import CARD_GOLD
-from tests.kiosk.screens.driver import Driver
+from tests.kiosk.screens.driver import Driver, walk
 
 pytestmark = pytest.mark.screen
 
@@ -76,6 +76,14 @@ def test_member_orders_by_card_in_chinese(fresh: Driver) -> None:
     cart = ui.screen("cart")
     lines = ui.texts(cart.ids.line_list)
     assert "宫保鸡丁 ×2" in lines
+    # the set meal is ONE line: its name, its price, its dishes below
+    assert "两荤一素" in lines and "￥20.00" in lines
+    assert any("红烧肉" in t and "孜然羊肉" in t and "米饭" in t for t in lines)
+    assert not any(t.startswith("红烧肉") for t in lines)
+    minus = [w for w in walk(cart.ids.line_list) if getattr(w, "text", "") == "−"]
+    plus = [w for w in walk(cart.ids.line_list)
+            if getattr(w, "text", "") == "+" and w.opacity > 0]
+    assert len(minus) == 2 and len(plus) == 1  # a set meal has no "+"
     split = ui.texts(cart.ids.split_list)
     assert "餐补" in split and "￥12.00" in split  # subsidy first, line by line
     assert cart.ids.confirm.disabled is False
@@ -169,8 +177,10 @@ def test_guest_orders_in_english_with_the_scale(fresh: Driver) -> None:
     assert ui.root.manager.current == "cart"
     ui.settle()
     cart = ui.screen("cart")
-    assert any(t.startswith("Weighed Buffet: Meat") and "333 g" in t
-               for t in ui.texts(cart.ids.line_list))
+    lines = ui.texts(cart.ids.line_list)
+    assert any(t.startswith("Weighed Buffet: Meat") and "333 g" in t for t in lines)
+    assert "Kung Pao Combo" in lines and "￥17.00" in lines
+    assert any("· Kung Pao Chicken" in t and "· Steamed Rice" in t for t in lines)
     split = ui.texts(cart.ids.split_list)
     assert "Pay at counter" in split
     assert "Guests pay at the counter" in cart.ids.note.text
@@ -209,8 +219,8 @@ def test_offline_banner_and_printer_fault_are_said_plainly(fresh: Driver) -> Non
         ui.tap_id("confirm", "cart")
         assert ui.root.manager.current == "done", ui.journey.state.message
         done = ui.screen("done")
-        ui.settle()
-        assert not done.receipt_ok
+        assert done.ids.order_no.text  # shown at once; the printer answers later
+        assert ui.wait_until(lambda: not done.receipt_ok)
         assert "纸" in done.ids.receipt.text and "订单号" in done.ids.receipt.text
         assert done.ids.order_no.text  # the order stands
         ui.screenshot("kiosk-done-printer-fault-zh")
@@ -297,3 +307,30 @@ def test_profile_filters_kitchen_notes_and_coupon_hint(fresh: Driver) -> None:
     assert cart.ids.coupon.text.startswith("有优惠券")
     ui.tap_id("start_over", "root")
     assert ui.root.manager.current == "idle"
+
+
+def test_offline_member_cart_states_the_limit_and_a_set_meal_goes_whole(fresh: Driver) -> None:
+    ui = fresh
+    ui.kiosk.net.value = False
+    try:
+        ui.journey.tick()
+        ui.tap_id("start", "idle")
+        ui.journey.identify("card", CARD_GOLD)  # the card tap itself: hardware tests
+        ui.settle()
+        open_category(ui, "套餐")
+        ui.tap(ui.card_for("set", "combo-kungpao"))
+        ui.tap_id("add", "setmeal")
+        ui.tap_id("cart_button", "menu")
+        ui.settle()
+        cart = ui.screen("cart")
+        assert "离线消费上限 ￥10.00" in cart.ids.note.text
+        assert "宫保鸡丁套餐" in ui.texts(cart.ids.line_list)
+        ui.tap_text("English", ui.root)
+        ui.settle()
+        assert "Offline limit ￥10.00" in cart.ids.note.text
+        minus = next(w for w in walk(cart.ids.line_list) if getattr(w, "text", "") == "−")
+        ui.tap(minus)
+        ui.settle()
+        assert ui.texts(cart.ids.line_list) == [] and len(ui.journey.session.cart) == 0
+    finally:
+        ui.kiosk.net.value = True
