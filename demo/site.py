@@ -87,8 +87,8 @@ def kitchen_config(dev: DemoDevice, broker_port: int) -> dict[str, object]:
     """The kitchen display's or pickup board's config."""
     return {
         "mode": dev.kind, "site_id": dev.site, "device_id": dev.code, "store_path": dev.store,
-        "broker_host": "127.0.0.1", "broker_port": broker_port,
         "warn_after_s": 60, "late_after_s": 180, "ready_shown_s": 120, "announce": "off",
+        "broker": {"host": "127.0.0.1", "port": broker_port},
     }
 
 

@@ -53,7 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     link = KitchenLink(cfg, lambda: make_store(cfg))
-    link.start()
+    try:
+        link.start()  # reads the broker password file
+    except EdgeError as err:
+        print(f"kitchen: {err}", file=sys.stderr)
+        return 2
     done.wait()
     link.stop()
     return 0

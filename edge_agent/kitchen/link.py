@@ -79,9 +79,33 @@ class KitchenLink:
         self.status = LinkStatus(False, time.time(), None)
         self.applied = 0
         self.refused = 0
+        self._settings: SessionSettings | None = None
+        self._session: MqttSession | None = None
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the session last failed or dropped (a refused login says so); None if never."""
+        return self._session.last_error if self._session is not None else None
+
+    def session_settings(self) -> SessionSettings:
+        """The session this config asks for; reads the password file now (ConfigError if not)."""
+        cfg, b = self.config, self.config.broker
+        offline = make_envelope("device.status", DeviceStatus(state="offline"),
+                                site=cfg.site_id, device=cfg.device_id)
+        return SessionSettings(
+            # Not the agent's client id: the agent keeps its own session.
+            client_id=f"{cfg.device_id}-kitchen", host=b.host, port=b.port,
+            keepalive_s=b.keepalive_s, session_expiry_s=b.session_expiry_s,
+            subscriptions=(uplink_filter(cfg.site_id),),
+            will_topic=display_topic(cfg.site_id, cfg.device_id), will_payload=encode(offline),
+            username=b.username, password=b.password(), tls_ca_file=b.tls_ca_file,
+            reconnect_min_s=b.reconnect_min_s, reconnect_max_s=b.reconnect_max_s,
+            manual_ack=True,
+        )
 
     def start(self) -> None:
-        """Start the session thread."""
+        """Start the session thread; an unreadable password file raises ConfigError here."""
+        self._settings = self.session_settings()
         self._stop.clear()
         self._thread = threading.Thread(target=self.run, name="kitchen-link", daemon=True)
         self._thread.start()
@@ -95,32 +119,20 @@ class KitchenLink:
 
     def run(self) -> None:
         """The session loop; returns after stop()."""
-        cfg = self.config
+        settings = self._settings or self.session_settings()
+        session = MqttSession(settings, on_message=self._on_message,
+                              on_connected=self._connected)
         self._handler = self._make_handler()
-        offline = make_envelope("device.status", DeviceStatus(state="offline"),
-                                site=cfg.site_id, device=cfg.device_id)
-        topic = display_topic(cfg.site_id, cfg.device_id)
-        session = MqttSession(
-            SessionSettings(
-                # Not the agent's client id: the agent keeps its own session.
-                client_id=f"{cfg.device_id}-kitchen", host=cfg.broker_host, port=cfg.broker_port,
-                keepalive_s=cfg.keepalive_s, session_expiry_s=cfg.session_expiry_s,
-                subscriptions=(uplink_filter(cfg.site_id),), will_topic=topic,
-                will_payload=encode(offline), reconnect_min_s=0.2, reconnect_max_s=2.0,
-                manual_ack=True,
-            ),
-            on_message=self._on_message, on_connected=self._connected,
-        )
         self._session = session
         try:
             while not self._stop.is_set():
                 session.step(0.02)
         finally:
-            session.close((topic, encode(offline)))
+            session.close((settings.will_topic, settings.will_payload))
             self._handler.close()
 
     def _connected(self, up: bool) -> None:
-        if up:
+        if up and self._session is not None:
             cfg = self.config
             online = make_envelope("device.status", DeviceStatus(state="online"),
                                    site=cfg.site_id, device=cfg.device_id)

@@ -25,9 +25,9 @@ def kitchen_toml(path: Path, broker: PrivateBroker, device: str, mode: str = "kd
     st = ", ".join(f'"{s}"' for s in stations)
     path.write_text(
         f'mode = "{mode}"\nsite_id = "site-1"\ndevice_id = "{device}"\n'
-        f'store_path = "{path.parent / (device + ".db")}"\nbroker_port = {broker.port}\n'
+        f'store_path = "{path.parent / (device + ".db")}"\n'
         f'stations = [{st}]\nlanguage = "{language}"\nannounce = "off"\n'
-        f"warn_after_s = 120\nlate_after_s = 300\n")
+        f"warn_after_s = 120\nlate_after_s = 300\n[broker]\nport = {broker.port}\n")
     return path
 
 
