@@ -189,7 +189,7 @@ def cart_rows(lines: Sequence[Any], lang: str,
     notes = list(notes) + [None] * (len(lines) - len(notes))
     for ln, note in zip(lines, notes, strict=False):
         head = ln.name.in_lang(lang)
-        items = [f"· {i.in_lang(lang)}" for i in ln.items]  # a set meal's dishes
+        items = [f"·\u00a0{i.in_lang(lang)}" for i in ln.items]  # a set meal's dishes
         if not items:
             head += f"  {ln.grams} g" if ln.grams else f" ×{ln.qty}"
         parts = [o.in_lang(lang) for o in ln.options]

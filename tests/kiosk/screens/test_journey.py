@@ -180,7 +180,7 @@ def test_guest_orders_in_english_with_the_scale(fresh: Driver) -> None:
     lines = ui.texts(cart.ids.line_list)
     assert any(t.startswith("Weighed Buffet: Meat") and "333 g" in t for t in lines)
     assert "Kung Pao Combo" in lines and "￥17.00" in lines
-    assert any("· Kung Pao Chicken" in t and "· Steamed Rice" in t for t in lines)
+    assert any("Kung Pao Chicken" in t and "Steamed Rice" in t for t in lines)
     split = ui.texts(cart.ids.split_list)
     assert "Pay at counter" in split
     assert "Guests pay at the counter" in cart.ids.note.text
