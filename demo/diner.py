@@ -122,9 +122,10 @@ class Diner:
         self.orders += 1
         self.cents += rec.total_cents
         who = f"member {self.j.state.member.name}" if self.j.state.member else "guest"
+        printed = self.j.last_checkout.printed
         log.info("order %s placed: %d lines, total %d fen, %s, receipt %s", rec.order_no,
                  len(rec.payload.lines), rec.total_cents, who,
-                 "printed" if self.j.last_checkout.printed.printed else "not printed")
+                 "printed" if printed is not None and printed.printed else "not printed")
         if self.rng.random() < 0.4:
             self.j.give_feedback()
             self.j.done.rate(self.rng.choice((3, 4, 5, 5)))

@@ -286,10 +286,20 @@ class CartController(Observable[CartState]):
         self.session.last_order_id = placed.recorded.order_id
         return CheckoutResult(placed, receipt)
 
-    def print_receipt(self, receipt: Receipt) -> PrintResult:
-        """Queue and print the receipt (slow: called off the UI thread); never raises."""
+    def queue_receipt(self, receipt: Receipt) -> int | None:
+        """Put the receipt in the durable print queue (fast, in the confirm step)."""
         try:
-            return self.s.receipts.print_receipt(receipt)
+            return self.s.receipts.queue(receipt)
+        except Exception:  # a broken queue file must never lose or block the order
+            log.exception("queueing the receipt of %s failed", receipt.order_id)
+            return None
+
+    def print_receipt(self, receipt: Receipt, job_id: int | None = None) -> PrintResult:
+        """Print the queued receipt (slow: called off the UI thread); never raises."""
+        try:
+            if job_id is None:
+                return self.s.receipts.print_receipt(receipt)
+            return self.s.receipts.print_job(job_id)
         except Exception:  # a broken printer must never lose or block the order
             log.exception("printing %s failed", receipt.order_id)
             return PrintResult(False, (PrinterFault.UNRECOVERABLE,))

@@ -154,7 +154,8 @@ class StepActions:
     def _print_receipt(self, result: CheckoutResult) -> None:
         order_id = result.placed.recorded.order_id
         receipt = result.receipt
-        self.background.submit("receipt", lambda: self.cart.print_receipt(receipt),
+        job_id = self.cart.queue_receipt(receipt)  # durable before the done screen shows
+        self.background.submit("receipt", lambda: self.cart.print_receipt(receipt, job_id),
                                lambda printed: self._receipt_printed(order_id, printed))
 
     def _receipt_printed(self, order_id: str, printed: PrintResult) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from edge_agent.store import DeviceStore
 from hardware.factory import build_device, build_receipt_printing
@@ -31,6 +32,7 @@ class Runtime:
 
     services: Services
     events: DeviceEvents
+    _flush: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
         """Open devices and start their threads."""
@@ -39,9 +41,16 @@ class Runtime:
         printing = self.services.receipts.printing
         if printing is not None:
             printing.recover()
+            # Receipts queued before a crash print once now, without holding up the screen.
+            self._flush = threading.Thread(
+                target=self.services.receipts.flush, name="receipt-flush", daemon=True
+            )
+            self._flush.start()
 
     def stop(self) -> None:
         """Undo start, then close the store."""
+        if self._flush is not None:
+            self._flush.join(timeout=10)
         self.events.stop()
         self.services.scale.stop()
         printing = self.services.receipts.printing

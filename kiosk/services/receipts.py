@@ -107,19 +107,43 @@ class ReceiptService:
         if printing is not None:
             printing.money = format_cents  # one money format: rules'
 
-    def print_receipt(self, receipt: Receipt) -> PrintResult:
-        """Enqueue (keyed on the order id) and print pending jobs; faults reported, not raised.
+    def queue(self, receipt: Receipt) -> int | None:
+        """Put the receipt in the durable print queue (fast); its job id, None without a printer.
+
+        Called in the confirm step, so a crash right after confirm still prints it on restart
+        (``ReceiptPrinting.recover``); keyed on the order id, so it is queued once.
+        """
+        if self.printing is None:
+            return None
+        with self._lock:
+            return self.printing.queue.enqueue(receipt, job_key=receipt.order_id)
+
+    def print_job(self, job_id: int | None) -> PrintResult:
+        """Print pending jobs and say what became of ``job_id``; faults reported, not raised.
 
         Blocking (the printer is slow): the journey runs it off the UI thread.
         """
-        if self.printing is None:
+        if self.printing is None or job_id is None:
             return PrintResult(False, (PrinterFault.DISCONNECTED,))
         with self._lock:
-            return self._print(receipt)
+            return self._print(job_id)
 
-    def _print(self, receipt: Receipt) -> PrintResult:
+    def flush(self) -> None:
+        """Print what a crash or a printer fault left in the queue (at start, off the UI)."""
+        if self.printing is None:
+            return
+        with self._lock:
+            try:
+                self.printing.print_pending()
+            except Exception as err:  # the kiosk must start whatever the printer does
+                log.exception("printing the queued receipts failed: %s", err)
+
+    def print_receipt(self, receipt: Receipt) -> PrintResult:
+        """Queue and print at once (scripts and the demo's diners)."""
+        return self.print_job(self.queue(receipt))
+
+    def _print(self, job_id: int) -> PrintResult:
         assert self.printing is not None
-        job_id = self.printing.queue.enqueue(receipt, job_key=receipt.order_id)
         try:
             outcomes = self.printing.print_pending()
         except Exception as err:  # a broken printer must never lose or block the order

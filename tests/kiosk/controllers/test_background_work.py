@@ -160,3 +160,29 @@ def test_unsettled_weight_is_refused_after_the_wait(kiosk: Kiosk) -> None:
     later.run_all()
     assert "scale" in j.state.message.en and not j.detail.state.weighing
     assert len(j.session.cart) == 0 and j.state.step is Step.DETAIL
+
+
+def test_a_crash_right_after_confirm_still_prints_the_receipt_once(
+    tmp_path: Path, printer
+) -> None:
+    k = printer_kiosk(tmp_path, printer)
+    later = Later()
+    k.journey.use_background(later)
+    order_greens(k.journey)
+    assert k.journey.checkout(), k.journey.state.message
+    # The kiosk dies before the print job ran: the job is already in the durable queue.
+    k.runtime.stop()
+    assert printer.documents == []
+    restarted = printer_kiosk(tmp_path, printer)  # same store, same print queue file
+    restarted.runtime.start()
+    try:
+        assert printer.wait_documents(1), "the queued receipt was not printed on restart"
+        time.sleep(0.5)
+        assert len(printer.documents) == 1
+        # The restarted kiosk's first order prints only its own receipt.
+        restarted.journey.use_background(Later())
+        order_greens(restarted.journey)
+        assert restarted.journey.checkout()
+        assert restarted.journey.state.step is Step.DONE
+    finally:
+        restarted.runtime.stop()
