@@ -53,6 +53,10 @@ class Weight:
     at: float
 
 
+MIN_SETTLED_READINGS = 5
+"""Consecutive agreeing readings that show a settled weight even when read in one burst."""
+
+
 class ContinuousScale(SerialWorker):
     """A scale on a serial port: `latest` weight, `wait_stable()` for the next settled one."""
 
@@ -82,7 +86,11 @@ class ContinuousScale(SerialWorker):
         self._recent.append((now, gross, frame.status == "ST"))
         while self._recent and now - self._recent[0][0] > self.window_s:
             self._recent.popleft()
-        spans = now - self._recent[0][0] >= self.window_s * 0.8
+        # Enough history: the readings cover the window, or enough consecutive readings
+        # arrived at once (a loaded host reads buffered frames in a burst; they are still
+        # consecutive readings of the scale, so their agreement counts).
+        spans = (now - self._recent[0][0] >= self.window_s * 0.8
+                 or len(self._recent) >= MIN_SETTLED_READINGS)
         values = [g for _, g, _ in self._recent]
         # Settled: the scale says so, and our own window agrees (some scales flag ST too early).
         stable = (
