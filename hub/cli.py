@@ -18,7 +18,12 @@ from hub.accounts.jobs import JOBS
 from hub.crypto import FieldCipher
 from hub.db import make_engine
 from hub.db_types import utcnow
-from hub.migrate import SchemaTooNewError, check_not_newer, head_revision, upgrade_to_head
+from hub.migrate import (
+    NOT_MIGRATED,
+    SchemaTooNewError,
+    is_migrated,
+    upgrade_to_head,
+)
 from hub.models.users import Role, User, UserCreate
 from hub.security import hash_password
 from hub.settings import Settings
@@ -79,8 +84,8 @@ def _jobs(settings: Settings, job: str, at: datetime | None) -> int:
 
     engine = make_engine(settings)
     try:
-        if check_not_newer(engine, schema=settings.db_schema) != head_revision():
-            print("refused: database not migrated: run `canteen-hub migrate`", file=sys.stderr)
+        if not is_migrated(engine, schema=settings.db_schema):
+            print(f"refused: {NOT_MIGRATED}", file=sys.stderr)
             return EXIT_REFUSED
         with Session(engine) as session:
             print(f"{job}: {run_job(session, job=job, at=at or utcnow())}")
@@ -94,8 +99,8 @@ def _members(settings: Settings, args: argparse.Namespace) -> int:
 
     engine = make_engine(settings)
     try:
-        if check_not_newer(engine, schema=settings.db_schema) != head_revision():
-            print("refused: database not migrated: run `canteen-hub migrate`", file=sys.stderr)
+        if not is_migrated(engine, schema=settings.db_schema):
+            print(f"refused: {NOT_MIGRATED}", file=sys.stderr)
             return EXIT_REFUSED
         cipher = FieldCipher.from_settings(settings)
         if args.members_command == "export":

@@ -68,3 +68,12 @@ def upgrade_to_head(engine: Engine, *, schema: str | None = None) -> str:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn, schema=schema), "head")
     return head
+
+
+NOT_MIGRATED = "database not migrated: run `canteen-hub migrate`"
+"""What a hub process says when it finds the schema behind its head."""
+
+
+def is_migrated(engine: Engine, *, schema: str | None = None) -> bool:
+    """True at this hub's head; False behind it; SchemaTooNewError ahead of it."""
+    return check_not_newer(engine, schema=schema) == head_revision()

@@ -23,7 +23,7 @@ from hub.db import make_engine
 from hub.downlinks.catalog import publish_all_catalogs
 from hub.downlinks.members import publish_all_member_deltas
 from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher, PublishFailed
-from hub.migrate import check_not_newer, head_revision
+from hub.migrate import NOT_MIGRATED, is_migrated
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hub.downlinks: invalid settings:\n{err}", file=sys.stderr)
         return 2
     engine = make_engine(settings)
-    if check_not_newer(engine, schema=settings.db_schema) != head_revision():
-        print("hub.downlinks: database not migrated: run `canteen-hub migrate`", file=sys.stderr)
+    if not is_migrated(engine, schema=settings.db_schema):
+        print(f"hub.downlinks: {NOT_MIGRATED}", file=sys.stderr)
         return 2
     cipher = FieldCipher.from_settings(settings)
     stop = threading.Event()

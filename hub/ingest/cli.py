@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from hub.db import make_engine
 from hub.downlinks.catalog import publish_all_catalogs
 from hub.ingest.worker import IngestWorker, WorkerSettings
-from hub.migrate import check_not_newer, head_revision, upgrade_to_head
+from hub.migrate import NOT_MIGRATED, is_migrated, upgrade_to_head
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = make_engine(settings)
     if settings.auto_migrate:
         upgrade_to_head(engine, schema=settings.db_schema)
-    elif check_not_newer(engine, schema=settings.db_schema) != head_revision():
-        print("canteen-ingest: database not migrated: run `canteen-hub migrate`", file=sys.stderr)
+    elif not is_migrated(engine, schema=settings.db_schema):
+        print(f"canteen-ingest: {NOT_MIGRATED}", file=sys.stderr)
         return 2
     wsettings = WorkerSettings(
         host=args.mqtt_host or settings.mqtt_host, port=args.mqtt_port or settings.mqtt_port,
