@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import logging
 import random
-import signal
 import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
+from demo.processes import stop_on_signals
 from edge_agent.errors import EdgeError
 from edge_agent.kitchen.config import KitchenConfig, load_kitchen_config
 from edge_agent.kitchen.headless import make_store
@@ -63,13 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EdgeError as err:
         print(f"demo.cook: {err}", file=sys.stderr)
         return 2
-    done = threading.Event()
-
-    def _stop(_sig: int, _frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    done = stop_on_signals()
     link = KitchenLink(cfg, lambda: make_store(cfg))
     link.start()
     try:

@@ -13,14 +13,14 @@ import argparse
 import json
 import logging
 import random
-import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 
+from demo.processes import stop_on_signals
 from kiosk.config import ConfigError, load_config
 from kiosk.controllers.journey import JourneyController, Step
 from kiosk.services.bootstrap import Runtime, build_services
@@ -136,21 +136,21 @@ class Diner:
 
 
 def run(runtime: Runtime, journey: JourneyController, clock: ServingClock, diner: Diner, *,
-        rate: float, stop: list[bool]) -> None:
+        rate: float, stop: threading.Event) -> None:
     """Wait for the catalog, then place orders at about ``rate`` per second until stopped."""
     catalog = runtime.services.catalog
-    while not stop[0] and catalog.snapshot is None:
+    while not stop.is_set() and catalog.snapshot is None:
         log.info("waiting for the catalog from the hub (via the edge agent)")
         time.sleep(1.0)
     clock.align(catalog)
     next_at = time.monotonic()
-    while not stop[0]:
+    while not stop.is_set():
         journey.tick()
         if journey.state.step is not Step.IDLE:
             journey.finish()
         diner.one_order()
         next_at += diner.rng.expovariate(rate) if rate > 0 else 1.0
-        while not stop[0] and time.monotonic() < next_at:
+        while not stop.is_set() and time.monotonic() < next_at:
             time.sleep(min(0.2, max(0.0, next_at - time.monotonic())))
 
 
@@ -171,13 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"demo.diner: {err} {err.problems}", file=sys.stderr)
         return 2
     cards = json.loads(args.cards.read_text()) if args.cards and args.cards.exists() else []
-    stop = [False]
-
-    def _stop(_sig: int, _frame: FrameType | None) -> None:
-        stop[0] = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = stop_on_signals()
     clock = ServingClock()
     runtime = build_services(config, clock=clock)
     journey = JourneyController(runtime.services)

@@ -12,12 +12,10 @@ import contextlib
 import logging
 import os
 import select
-import signal
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
+from demo.processes import stop_on_signals
 from hardware.sim.card import CardReaderSimulator
 from hardware.sim.scale import ScaleSimulator
 
@@ -49,13 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
                         force=True)
-    done = threading.Event()
-
-    def _stop(_sig: int, _frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    done = stop_on_signals()
     card = CardReaderSimulator(args.card, "rdm6300")
     scale = ScaleSimulator(args.scale)
     card.start()

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
+from demo.processes import stop_on_signals
 from hardware.sim.printer import PrinterSimulator
 
 log = logging.getLogger("demo.printer")
@@ -27,13 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
                         force=True)
-    done = threading.Event()
-
-    def _stop(_sig: int, _frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    done = stop_on_signals()
     sim = PrinterSimulator(args.path)
     sim.start()
     log.info("printer simulator ready on %s", sim.path)

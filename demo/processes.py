@@ -8,12 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import IO
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,18 @@ class ProcessGroup:
                 c.proc.wait(timeout=5)
             c.log_file.close()
         self.children.clear()
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT: the demo's child processes loop until it is set."""
+    stop = threading.Event()
+
+    def _set(_sig: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _set)
+    signal.signal(signal.SIGINT, _set)
+    return stop
 
 
 def wait_http_ok(url: str, *, timeout: float, group: ProcessGroup | None = None) -> None:

@@ -164,22 +164,6 @@ def topup_receipt_of(session: Session, *, member: Member, operation_id: str) -> 
     )
 
 
-def refund_order(
-    session: Session,
-    *,
-    order_id: str,
-    reason: str,
-    actor: str,
-    at: datetime,
-    amount_cents: int | None = None,
-) -> Receipt:
-    """Give back what an order spent, every source to its own ledger (see accounts.refunds)."""
-    from hub.accounts.refunds import refund_order as refund
-
-    return refund(session, order_id=order_id, reason=reason, actor=actor, at=at,
-                  amount_cents=amount_cents)
-
-
 def adjust(
     session: Session,
     *,

@@ -10,8 +10,7 @@ from hub.crypto import FieldCipher
 from hub.errors import InvalidInputError
 from hub.identity.cards import member_by_card
 from hub.models.members import Member
-from hub.models.validators import normalise_phone
-from hub.services.common import ilike_any
+from hub.services.members import member_filters
 
 MAX_RESULTS = 50
 
@@ -34,14 +33,5 @@ def search_members(
         if member is None:
             return []
         stmt = stmt.where(Member.id == member.id)
-    if phone:
-        try:
-            normalised = normalise_phone(phone)
-        except ValueError as err:
-            raise InvalidInputError(str(err), field="phone") from err
-        stmt = stmt.where(Member.phone_hash == cipher.lookup_hash(normalised))
-    if q:
-        stmt = stmt.where(ilike_any([Member.name, Member.member_no], q.strip()))
-    if employer:
-        stmt = stmt.where(ilike_any([Member.employer], employer.strip()))
+    stmt = member_filters(stmt, cipher=cipher, q=q, employer=employer, phone=phone)
     return session.exec(stmt.order_by(Member.member_no).limit(MAX_RESULTS)).all()

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from hub.accounts.audit import mask_personal, record_audit
 from hub.coupons.issue import welcome_new_member
@@ -130,11 +131,25 @@ def list_members(
     offset: int,
 ) -> tuple[Sequence[Member], int]:
     """A page of members: text in name/number, employer, department, exact phone via hash."""
-    stmt = select(Member)
+    stmt = member_filters(select(Member), cipher=cipher, q=q, employer=employer,
+                          department=department, phone=phone)
+    return fetch_page(session, stmt, order_by=Member.member_no, limit=limit, offset=offset)
+
+
+def member_filters(
+    stmt: SelectOfScalar[Member],
+    *,
+    cipher: FieldCipher,
+    q: str | None = None,
+    employer: str | None = None,
+    department: str | None = None,
+    phone: str | None = None,
+) -> SelectOfScalar[Member]:
+    """The one member search: text in name/number, employer, department, exact phone by hash."""
     if q:
-        stmt = stmt.where(ilike_any([Member.name, Member.member_no], q))
+        stmt = stmt.where(ilike_any([Member.name, Member.member_no], q.strip()))
     if employer:
-        stmt = stmt.where(ilike_any([Member.employer], employer))
+        stmt = stmt.where(ilike_any([Member.employer], employer.strip()))
     if department:
         stmt = stmt.where(ilike_any([Member.department, Member.school_class], department))
     if phone:
@@ -143,7 +158,7 @@ def list_members(
         except ValueError as err:
             raise InvalidInputError(str(err), field="phone") from err
         stmt = stmt.where(Member.phone_hash == cipher.lookup_hash(normalised))
-    return fetch_page(session, stmt, order_by=Member.member_no, limit=limit, offset=offset)
+    return stmt
 
 
 def get_member(*, session: Session, member_id: int) -> Member:

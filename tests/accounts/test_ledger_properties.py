@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from hub.accounts import bonus_rules, points, reconcile, stored_value, subsidies
+from hub.accounts import bonus_rules, points, reconcile, refunds, stored_value, subsidies
 from hub.errors import ServiceError
 from hub.models.account_rules import SubsidyRuleCreate, TopupBonusRuleCreate
 from hub.models.accounts import AccountKind, LedgerEntry, OverdraftFlag
@@ -94,7 +94,7 @@ def test_any_sequence_keeps_balances_equal_to_entries(engine: Engine, ops: list)
                     elif item[2] == "subsidy":
                         subsidy -= item[1] - short.get("subsidy", 0)
                 elif item[0] == "refund" and orders:
-                    receipt = stored_value.refund_order(
+                    receipt = refunds.refund_order(
                         session, order_id=orders[-1], amount_cents=item[1], reason="p",
                         actor="t", at=at)
                     # Each source goes back to its own ledger: count what each got.

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from hub.accounts import reconcile, stored_value, subsidies
+from hub.accounts import reconcile, refunds, stored_value, subsidies
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
 from hub.models.account_rules import SubsidyRuleCreate
 from hub.models.accounts import AccountKind, EntryKind, LedgerEntry
@@ -69,7 +69,7 @@ def test_partial_then_full_refund_gives_each_source_back(session: Session) -> No
     _order(session, m)
     assert balances(session, m) == {"paid": 0, "bonus": 400, "subsidy": 0, "points": 220}
     # ￥11.00 of ￥44.00 = a quarter of each source: 500 / 150 / 375 / 75, and 5 of 20 points.
-    receipt = stored_value.refund_order(session, order_id=ORDER, amount_cents=1_100,
+    receipt = refunds.refund_order(session, order_id=ORDER, amount_cents=1_100,
                                         reason="cold soup", actor="mgr", at=T0 + timedelta(hours=2))
     assert _refund_entries(session, receipt.receipt_no) == [
         ("paid", "refund", 500), ("bonus", "refund", 150), ("subsidy", "refund", 375),
@@ -81,7 +81,7 @@ def test_partial_then_full_refund_gives_each_source_back(session: Session) -> No
         ("Stored value back", "￥5.00"), ("Bonus back", "￥1.50"),
     ]
     assert_invariant(session, m)
-    stored_value.refund_order(session, order_id=ORDER, reason="rest", actor="mgr",
+    refunds.refund_order(session, order_id=ORDER, reason="rest", actor="mgr",
                               at=T0 + timedelta(hours=3))
     # Exactly where the member stood before the order: 500 points, earned 20 taken back.
     assert balances(session, m) == {"paid": 2_000, "bonus": 1_000, "subsidy": 1_500, "points": 500}
@@ -97,7 +97,7 @@ def test_partial_then_full_refund_gives_each_source_back(session: Session) -> No
     # Nothing left: refused, nothing written.
     counts = (count_rows(session, "ledger_entry"), count_rows(session, "audit_log"))
     with pytest.raises(ConflictError, match=re.escape("only ￥0.00 left to refund")):
-        stored_value.refund_order(session, order_id=ORDER, reason="again", actor="mgr", at=T0)
+        refunds.refund_order(session, order_id=ORDER, reason="again", actor="mgr", at=T0)
     assert (count_rows(session, "ledger_entry"), count_rows(session, "audit_log")) == counts
 
 
@@ -105,7 +105,7 @@ def test_lapsed_subsidy_is_lost_and_shown_in_the_ledger(session: Session) -> Non
     m = _member_with_everything(session)
     _order(session, m)
     next_day = T0 + timedelta(days=1)  # Monday's lot lapsed at midnight Shanghai
-    receipt = stored_value.refund_order(session, order_id=ORDER, reason="wrong dish",
+    receipt = refunds.refund_order(session, order_id=ORDER, reason="wrong dish",
                                         actor="mgr", at=next_day)
     entries = _refund_entries(session, receipt.receipt_no)
     assert ("subsidy", "refund", 1_500) in entries and ("subsidy", "expiry", -1_500) in entries
@@ -122,7 +122,7 @@ def test_points_already_spent_are_taken_back_as_far_as_possible(session: Session
     _order(session, m)
     stored_value.adjust(session, member_id=m, account_kind=AccountKind.POINTS, amount=-220,
                         reason="gift", actor="mgr", at=T0 + timedelta(hours=1))
-    stored_value.refund_order(session, order_id=ORDER, reason="r", actor="mgr",
+    refunds.refund_order(session, order_id=ORDER, reason="r", actor="mgr",
                               at=T0 + timedelta(hours=2))
     # 300 redeemed points come back, then the 20 earned are taken: none is lost, none invented.
     assert balances(session, m)["points"] == 280
@@ -138,15 +138,15 @@ def test_refusals_write_nothing(session: Session) -> None:
     counts = [count_rows(session, t) for t in tables]
     lots_before = session.execute(sa.text("SELECT sum(remaining) FROM ledger_lot")).scalar_one()
     with pytest.raises(InvalidInputError):
-        stored_value.refund_order(session, order_id=ORDER, reason=" ", actor="mgr", at=T0)
+        refunds.refund_order(session, order_id=ORDER, reason=" ", actor="mgr", at=T0)
     with pytest.raises(InvalidInputError):
-        stored_value.refund_order(session, order_id=ORDER, amount_cents=0, reason="x",
+        refunds.refund_order(session, order_id=ORDER, amount_cents=0, reason="x",
                                   actor="mgr", at=T0)
     with pytest.raises(ConflictError, match=re.escape("only ￥44.00 left to refund, ￥44.01")):
-        stored_value.refund_order(session, order_id=ORDER, amount_cents=4_401, reason="x",
+        refunds.refund_order(session, order_id=ORDER, amount_cents=4_401, reason="x",
                                   actor="mgr", at=T0)
     with pytest.raises(NotFoundError):
-        stored_value.refund_order(session, order_id="nope", reason="x", actor="mgr", at=T0)
+        refunds.refund_order(session, order_id="nope", reason="x", actor="mgr", at=T0)
     assert [count_rows(session, t) for t in tables] == counts
     assert session.execute(sa.text("SELECT sum(remaining) FROM ledger_lot")).scalar_one() == (
         lots_before)
@@ -193,7 +193,7 @@ def test_any_orders_and_refunds_keep_the_ledger_whole(engine: Engine, steps: lis
             oid = orders[item[1] % len(orders)]
             amount = item[2] if item[0] == "refund" else None
             try:
-                stored_value.refund_order(session, order_id=oid, amount_cents=amount,
+                refunds.refund_order(session, order_id=oid, amount_cents=amount,
                                           reason="p", actor="t", at=at)
             except (ConflictError, NotFoundError):
                 assert balances(session, m) == before  # refused: nothing moved
@@ -210,7 +210,7 @@ def test_any_orders_and_refunds_keep_the_ledger_whole(engine: Engine, steps: lis
         for oid in orders:
             # Fully refunded already, or it spent nothing from the balances: refused.
             with contextlib.suppress(ConflictError, NotFoundError):
-                stored_value.refund_order(session, order_id=oid, reason="all", actor="t",
+                refunds.refund_order(session, order_id=oid, reason="all", actor="t",
                                           at=T0 + timedelta(hours=1))
         # Except earned points already spent when their order was refunded: the audit log
         # names each one (points_not_recovered), and they are all the difference.

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from hub.accounts import bonus_rules, reconcile, stored_value
+from hub.accounts import bonus_rules, reconcile, refunds, stored_value
 from hub.accounts.errors import InsufficientBalanceError
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
 from hub.models.account_rules import TopupBonusRuleCreate
@@ -75,17 +75,17 @@ def test_refund_shares_paid_and_bonus_by_what_was_spent_and_not_twice(session: S
         offline=False, placed_at=T0, total_cents=10_450,
     )
     session.commit()
-    stored_value.refund_order(session, order_id=ORDER_A, amount_cents=500, reason="cold soup",
+    refunds.refund_order(session, order_id=ORDER_A, amount_cents=500, reason="cold soup",
                               actor="mgr", at=T0)
     # ￥5.00 of ￥104.50 (paid ￥100.00 + bonus ￥4.50) by largest remainder: 478 + 22 fen.
     assert balances(session, m)["bonus"] == 572 and balances(session, m)["paid"] == 478
-    stored_value.refund_order(session, order_id=ORDER_A, reason="rest", actor="mgr", at=T0)
+    refunds.refund_order(session, order_id=ORDER_A, reason="rest", actor="mgr", at=T0)
     assert balances(session, m)["paid"] == 10_000 and balances(session, m)["bonus"] == 1_000
     entries = count_rows(session, "ledger_entry")
     with pytest.raises(ConflictError, match=re.escape("only ￥0.00 left to refund")):
-        stored_value.refund_order(session, order_id=ORDER_A, reason="again", actor="mgr", at=T0)
+        refunds.refund_order(session, order_id=ORDER_A, reason="again", actor="mgr", at=T0)
     with pytest.raises(NotFoundError):
-        stored_value.refund_order(session, order_id=ORDER_B, reason="x", actor="mgr", at=T0)
+        refunds.refund_order(session, order_id=ORDER_B, reason="x", actor="mgr", at=T0)
     assert count_rows(session, "ledger_entry") == entries
     assert_invariant(session, m)
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from sqlmodel import Session
 
-from hub.accounts import audit, ledger, points, reconcile, stored_value, tiers, wallet
+from hub.accounts import audit, ledger, points, reconcile, refunds, stored_value, tiers, wallet
 from hub.accounts.receipts import Receipt
 from hub.api.deps import EDITORS, MEMBER_DESK, CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
@@ -160,7 +160,7 @@ def set_offline_limit(
 @money.post("/refunds", response_model=Receipt, status_code=status.HTTP_201_CREATED)
 def refund(session: SessionDep, user: CurrentUser, data: RefundIn) -> Receipt:
     """Refund stored value an order spent."""
-    return stored_value.refund_order(
+    return refunds.refund_order(
         session, order_id=data.order_id, amount_cents=data.amount_cents, reason=data.reason,
         actor=user.username, at=utcnow(),
     )
