@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -123,6 +124,10 @@ class DeviceEvents:
             self.camera.close()
 
 
+FRESH_READING_S = 0.5
+"""A stable reading younger than this is the plate on the scale now."""
+
+
 class ScaleService:
     """The buffet scale: a stable net weight in grams, or a clear refusal."""
 
@@ -148,7 +153,12 @@ class ScaleService:
         """The next settled net weight (> 0 g, not overloaded); WeightNotReady otherwise."""
         if self.scale is None:
             raise WeightNotReady("no scale on this kiosk")
-        weight = self.scale.wait_stable(timeout)
+        weight = self.scale.latest
+        # A plate that has already settled is weighed at once; otherwise wait for it to settle.
+        fresh = weight is not None and time.monotonic() - weight.at < FRESH_READING_S
+        if not (fresh and weight is not None and weight.stable
+                and self.scale.state == "connected"):
+            weight = self.scale.wait_stable(timeout)
         if weight is None:
             raise WeightNotReady("the weight did not settle")
         if weight.overload or weight.net_g <= 0:

@@ -157,7 +157,8 @@ def test_guest_orders_in_english_with_the_scale(fresh: Driver) -> None:
         if ui.wait_until(lambda: detail.grams != "" and not detail.busy):
             break
         ui.wait_until(lambda: not detail.busy)
-    assert detail.grams, ui.journey.state.message
+    scale = ui.journey.s.scale.scale
+    assert detail.grams, (ui.journey.state.message, scale and (scale.state, scale.latest))
     assert detail.grams == "333 g on the scale"
     ui.screenshot("kiosk-detail-en")
     ui.tap_id("add", "detail")
