@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -96,22 +95,34 @@ def test_storm_of_faults_loses_and_doubles_nothing(
     per_device = 1667  # 5,001 orders in all
     kiosks = {d: start_kiosk(tmp_path, d, per_device, 150, i) for i, d in enumerate(DEVICES)}
     procs = [worker, *agents.values(), *kiosks.values()]
+    def stored() -> int:
+        return int(scalar(engine, "SELECT count(*) FROM orders"))
+
+    def sold(device: str) -> int:
+        return device_totals(tmp_path, device)[0]
+
     try:
-        time.sleep(2)
+        wait_for(lambda: stored() > 0, 60, "the first orders at the hub")
         broker.kill()  # kill -9 the broker with messages in flight both ways
-        time.sleep(1)
+        at_kill = sum(sold(d) for d in DEVICES)
+        total = per_device * len(DEVICES)
+        wait_for(lambda: sum(sold(d) for d in DEVICES) >= min(at_kill + 50, total), 60,
+                 "the kiosks selling on with the broker gone")
         broker.start()
-        time.sleep(2)
-        mid_stream = scalar(engine, "SELECT count(*) FROM orders")
+        mid_stream = stored()
+        wait_for(lambda: stored() > mid_stream, 60, "orders flowing again after the restart")
         assert 0 < mid_stream < per_device * len(DEVICES)  # the faults hit a live stream
         stop(worker, kill=True)  # kill -9 the ingest worker mid-batch
         worker = start_worker(sqlite_hub, broker, "w1", logs)
         procs.append(worker)
-        time.sleep(1)
+        before_worker = stored()
+        wait_for(lambda: stored() > before_worker, 60, "the new worker storing orders")
         stop(agents["k2"], kill=True)  # kill -9 an agent mid-publish
         agents["k2"] = start_agent(configs["k2"], logs)
         stop(agents["k3"])  # cut k3 off for a while; its kiosk keeps selling
-        time.sleep(4)
+        cut_off_at = sold("k3")
+        wait_for(lambda: sold("k3") >= min(cut_off_at + 100, per_device), 60,
+                 "k3 selling while cut off")
         agents["k3"] = start_agent(configs["k3"], logs)
         procs += [agents["k2"], agents["k3"]]
         for d, k in kiosks.items():
@@ -124,7 +135,6 @@ def test_storm_of_faults_loses_and_doubles_nothing(
             n, cents, _, dead = device_totals(tmp_path, d)
             assert dead == 0
             assert hub_totals(engine, d) == (n, cents) == (per_device, cents)
-        total = per_device * len(DEVICES)
         assert scalar(engine, "SELECT count(*) FROM orders") == total
         assert scalar(engine, "SELECT count(*) FROM sync_message WHERE type = 'order.placed'") \
             == total
@@ -150,14 +160,11 @@ def test_offline_device_drains_10000_queued_orders(
     assert json.loads(out)["store_orders"] == 10_000
     assert device_totals(tmp_path, "k1")[2] == 10_000
     agent = start_agent(_agent_config(tmp_path, broker, "k1", window=2000), logs)
-    started = time.monotonic()
     try:
-        wait_for(lambda: device_totals(tmp_path, "k1")[2] == 0, 60, "the backlog drained")
-        elapsed = time.monotonic() - started
+        # How fast it drains is measured by bench/ingest_drain.py; here: all of it, once.
+        wait_for(lambda: device_totals(tmp_path, "k1")[2] == 0, 120, "the backlog drained")
         n, cents, _, dead = device_totals(tmp_path, "k1")
-        assert dead == 0 and hub_totals(engine, "k1") == (n, cents)
-        print(f"drained 10,000 queued orders in {elapsed:.1f} s (agent start included)")
-        assert elapsed < 10, elapsed  # the target of issue 4
+        assert n == 10_000 and dead == 0 and hub_totals(engine, "k1") == (n, cents)
     finally:
         stop(agent)
         stop(worker)
