@@ -31,3 +31,13 @@ def test_example_parses_on_its_topic(topic: str, body: str) -> None:
     env = parse(body.encode("utf-8"), topic=topic)
     assert env.topic(topic.split("/")[5] if "/device/" in topic else None) == topic
     assert parse(encode(env)) == env
+
+
+def test_pre_decode_size_limit_is_the_one_the_parser_applies() -> None:
+    """The too_large row names MAX_MESSAGE_BYTES (in MiB), and no other pre-decode figure."""
+    from protocol import MAX_MESSAGE_BYTES
+
+    row = next(line for line in DOC.read_text("utf-8").splitlines() if "`too_large`" in line)
+    assert f"{MAX_MESSAGE_BYTES // (1024 * 1024)} MiB" in row
+    sizes = re.findall(r"(\d+) MiB", row)
+    assert sizes == [str(MAX_MESSAGE_BYTES // (1024 * 1024))], row
