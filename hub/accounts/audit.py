@@ -1,4 +1,8 @@
-"""Write and list the audit log, in the caller's transaction so it commits with the change."""
+"""The one audit-log helper: write (in the caller's transaction) and list who changed what.
+
+Every change of personal data, money, money rules, prices and roles goes through
+``record_audit``, whichever domain makes it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from hub.db_types import utcnow
 from hub.identity.masking import mask_name
 from hub.models.audit import AuditLog
 
@@ -53,15 +58,18 @@ def record_audit(
     action: str,
     entity: str,
     entity_id: str | int,
-    at: datetime,
+    at: datetime | None = None,
     member_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str | None = None,
 ) -> AuditLog:
-    """Add one audit record to the session (no commit: it belongs to the change it records)."""
+    """Add one audit record to the session (no commit: it belongs to the change it records).
+
+    ``at`` defaults to now; pass the change's own time when the service has one.
+    """
     row = AuditLog(
-        at=at,
+        at=utcnow() if at is None else at,
         actor=actor[:64],
         action=action,
         entity=entity,

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from hub.accounts.audit import record_audit
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
-from hub.identity.audit import audit
 from hub.identity.keys import active_signing_key
 from hub.models.coupons import AutoIssue, Coupon, CouponStatus, CouponTemplate
 from hub.models.members import Member
@@ -112,7 +112,7 @@ def issue_to_members(
     ]
     added = _insert_new(session, coupons)
     for c in added:
-        audit(
+        record_audit(
             session,
             actor=actor,
             action="coupon.issue",
@@ -154,7 +154,7 @@ def issue_to_segment(
         for m in ids
     ]
     added = _insert_new(session, coupons)
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="coupon.issue_bulk",
@@ -195,8 +195,9 @@ def welcome_new_member(
     ]
     added = _insert_new(session, coupons)
     for c in added:
-        audit(session, actor=actor, action="coupon.issue", entity="coupon", entity_id=c.id or 0,
-              member_id=member_id, after={"template_id": c.template_id, "source": "welcome"})
+        record_audit(session, actor=actor, action="coupon.issue", entity="coupon",
+                     entity_id=c.id or 0, member_id=member_id,
+                     after={"template_id": c.template_id, "source": "welcome"})
     return added
 
 
@@ -219,7 +220,7 @@ def issue_welcome_coupons(*, session: Session, now: datetime) -> int:
         ]
         total += len(_insert_new(session, coupons))
     if total:
-        audit(
+        record_audit(
             session,
             actor="scheduler",
             action="coupon.issue_welcome",
@@ -278,7 +279,7 @@ def issue_birthday_coupons(*, session: Session, today: date) -> int:
             )
     added = _insert_new(session, coupons)
     if added:
-        audit(
+        record_audit(
             session,
             actor="scheduler",
             action="coupon.issue_birthday",

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from hub.accounts.audit import record_audit
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError
-from hub.identity.audit import audit
 from hub.models.coupons import Promotion, PromotionCreate, PromotionKind, PromotionUpdate
 from hub.models.sites import Site
 from hub.services.common import commit_or_conflict, get_or_404
@@ -72,7 +72,7 @@ def create_promotion(*, session: Session, data: PromotionCreate, actor: str) -> 
     row = Promotion.model_validate(data)
     session.add(row)
     session.flush()
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="promotion.create",
@@ -98,7 +98,7 @@ def update_promotion(
         setattr(row, key, value)
     row.updated_at = utcnow()
     session.add(row)
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="promotion.update",
@@ -116,7 +116,7 @@ def update_promotion(
 def delete_promotion(*, session: Session, promotion_id: int, actor: str) -> None:
     """Remove a promotion."""
     row = get_or_404(session, Promotion, promotion_id, what="promotion")
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="promotion.delete",

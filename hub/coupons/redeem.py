@@ -13,7 +13,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from hub.identity.audit import audit
+from hub.accounts.audit import record_audit
 from hub.models.coupons import Coupon, CouponRedemptionConflict, CouponStatus
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def redeem_coupon(
     )
     if done.rowcount == 1:  # type: ignore[attr-defined]
         coupon = session.get(Coupon, coupon_id)
-        audit(
+        record_audit(
             session,
             actor=f"device:{device_id}",
             action="coupon.redeem",

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from hub.accounts.audit import record_audit
 from hub.errors import ConflictError, InvalidInputError
-from hub.identity.audit import audit
 from hub.models.coupons import Coupon, CouponTemplate, CouponTemplateCreate
 from hub.services.common import commit_or_conflict, get_or_404
 from rules.errors import RulesError
@@ -57,7 +57,7 @@ def create_template(*, session: Session, data: CouponTemplateCreate, actor: str)
         raise ConflictError(f"coupon template {data.code!r} already exists")
     session.add(template)
     session.flush()
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="coupon_template.create",
@@ -78,7 +78,7 @@ def set_template_active(
     before = template.active
     template.active = active
     session.add(template)
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="coupon_template.active",

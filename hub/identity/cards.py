@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from hub.accounts.audit import record_audit
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
-from hub.identity.audit import audit
 from hub.models.identity import CardStatus, MemberCard
 from hub.models.members import Member
 from hub.services.common import commit_or_conflict, get_or_404
@@ -49,7 +49,7 @@ def add_card(
         raise ConflictError("this card number is already registered (a blocked card stays used)")
     session.add(card)
     session.flush()
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="card.add",
@@ -76,7 +76,7 @@ def block_card(
     card.block_reason = reason
     card.blocked_at = utcnow()
     session.add(card)
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="card.block",

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlmodel import Session, col, select
 
+from hub.accounts.audit import record_audit
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import NotFoundError
-from hub.identity.audit import audit
 from hub.models.identity import SigningKey, SiteIdentityKey
 from hub.models.sites import Site
 from hub.services.common import commit_or_conflict
@@ -47,7 +47,7 @@ def rotate_signing_key(*, session: Session, cipher: FieldCipher, actor: str) -> 
         old.retired_at = now
         session.add(old)
     session.add(row)
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="signing_key.rotate",
@@ -90,7 +90,8 @@ def revoke_signing_key(*, session: Session, key_id: str, actor: str) -> SigningK
     row.retired_at = row.retired_at or now
     row.revoked_at = row.revoked_at or now
     session.add(row)
-    audit(session, actor=actor, action="signing_key.revoke", entity="signing_key", entity_id=key_id)
+    record_audit(session, actor=actor, action="signing_key.revoke", entity="signing_key",
+                 entity_id=key_id)
     commit_or_conflict(session, message="signing key revocation failed")
     session.refresh(row)
     return row

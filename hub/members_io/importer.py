@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from hub.accounts.audit import record_audit
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
-from hub.identity.audit import audit
 from hub.identity.cards import new_card
 from hub.members_io.reading import FileRefused, read_rows
 from hub.models.identity import ImportStatus, MemberCard, MemberImportJob
@@ -174,7 +174,7 @@ def write(
             session.add(new_card(cipher=cipher, member_id=member.id, card_no=card))
         if i % 500 == 0:
             progress(i, total)
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="member.import",

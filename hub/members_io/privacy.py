@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from hub.accounts.audit import record_audit
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import ConflictError
-from hub.identity.audit import audit
 from hub.models.accounts import LedgerEntry, MemberAccount
 from hub.models.coupons import Coupon, CouponStatus
 from hub.models.identity import MemberCard
@@ -75,7 +75,7 @@ def erase_member(*, session: Session, member_id: int, actor: str) -> Member:
     ):
         coupon.status = CouponStatus.VOID.value
         session.add(coupon)
-    audit(
+    record_audit(
         session,
         actor=actor,
         action="member.erase",

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 
+from hub.accounts.audit import record_audit
 from hub.api.deps import CipherDep, CurrentUser, SessionDep, require_role
 from hub.errors import InvalidInputError
-from hub.identity.audit import audit
 from hub.members_io import exporter, importer, privacy
 from hub.members_io.reading import MAX_BYTES
 from hub.models.identity import MemberImportJob
@@ -76,7 +76,7 @@ def export_members(
 ) -> Response:
     """Every active member in the import format (personal data: admin only, audited)."""
     body = (exporter.export_csv if format == "csv" else exporter.export_xlsx)(session, cipher)
-    audit(
+    record_audit(
         session,
         actor=user.username,
         action="member.export",
@@ -98,7 +98,7 @@ def personal_data(
 ) -> dict[str, Any]:
     """Everything held about one member (an access request)."""
     data = privacy.personal_data(session=session, cipher=cipher, member_id=member_id)
-    audit(
+    record_audit(
         session,
         actor=user.username,
         action="member.personal_data_export",
