@@ -111,6 +111,8 @@ class FakeHub:
         )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.subscribed = threading.Event()
         self.client.reconnect_delay_set(1, 2)
 
     def start(self) -> FakeHub:
@@ -121,8 +123,7 @@ class FakeHub:
             self.broker.host, self.broker.port, keepalive=5, clean_start=False, properties=props
         )
         self.client.loop_start()
-        wait_for(self.client.is_connected, 5, "fake hub connected")
-        time.sleep(0.2)  # let SUBACK arrive
+        wait_for(self.subscribed.is_set, 5, "the fake hub's SUBACK")
         return self
 
     def stop(self) -> None:
@@ -132,6 +133,9 @@ class FakeHub:
 
     def _on_connect(self, client: mqtt.Client, *_: Any) -> None:
         client.subscribe([(uplink_filter(SITE), 1), (status_filter(SITE), 1)])
+
+    def _on_subscribe(self, *_: Any) -> None:
+        self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
