@@ -46,6 +46,7 @@ def mount_admin(app: FastAPI, settings: Settings, engine: Engine) -> None:
         ],
     )
     auth.templates = admin.templates
+    app.state.admin_shell = admin
     for view in (*ALL_VIEWS, *CATALOG_NAME_VIEWS):
         admin.add_view(view)
     register_member_desk(admin, settings)

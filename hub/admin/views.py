@@ -78,8 +78,42 @@ def validation_message(err: ValidationError, labels: dict[str, Any]) -> str:
     return gettext("Not saved, please correct:") + " " + "; ".join(parts)
 
 
+# The SQLAdmin attributes read as sequences of column names. A bare string there is read
+# letter by letter: ``("credential_hash")`` (no trailing comma) excluded nothing.
+COLUMN_SEQUENCES = (
+    "column_list", "column_exclude_list", "column_details_list", "column_details_exclude_list",
+    "column_export_list", "column_export_exclude_list", "column_import_list",
+    "column_import_exclude_list", "column_searchable_list", "column_sortable_list",
+    "form_columns", "form_excluded_columns",
+)
+SECRET_SUFFIXES = ("_hash", "_encrypted")
+
+
+def is_secret_column(name: str) -> bool:
+    """A column no admin page may show: credential and password hashes, ciphertexts."""
+    return name.endswith(SECRET_SUFFIXES) or "password" in name or "secret" in name
+
+
+def _shown(columns: builtins.list[str]) -> builtins.list[str]:
+    return [c for c in columns if not is_secret_column(c)]
+
+
 class HubModelView(ModelView):
-    """Shared behaviour: validate through the API's shape, pick foreign keys by name."""
+    """Shared behaviour: validate through the API's shape, pick foreign keys by name.
+
+    Secret columns never reach a page, whatever a view's own lists say.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a column list written as a bare string when the view is defined."""
+        super().__init_subclass__(**kwargs)
+        for attr in COLUMN_SEQUENCES:
+            value = getattr(cls, attr, None)
+            if isinstance(value, str):
+                raise TypeError(
+                    f"{cls.__name__}.{attr} must be a tuple of column names, not the string "
+                    f"{value!r} (a one-name tuple needs a trailing comma)"
+                )
 
     # The API's input shape for this table; the form must pass the same validation.
     create_schema: ClassVar[type[BaseModel] | None] = None
@@ -103,6 +137,22 @@ class HubModelView(ModelView):
                 validators=[InputRequired()],
             )
         return type(form.__name__, (form,), extra)
+
+    def get_list_columns(self) -> builtins.list[str]:
+        """The list page's columns, never a secret one."""
+        return _shown(super().get_list_columns())
+
+    def get_details_columns(self) -> builtins.list[str]:
+        """The detail page's columns, never a secret one."""
+        return _shown(super().get_details_columns())
+
+    def get_form_columns(self) -> builtins.list[str]:
+        """The form's columns, never a secret one."""
+        return _shown(super().get_form_columns())
+
+    def get_export_columns(self) -> builtins.list[str]:
+        """The exported columns, never a secret one."""
+        return _shown(super().get_export_columns())
 
     def search_placeholder(self) -> str:
         """The searchable columns' labels, translated now (they are lazy strings)."""
@@ -358,7 +408,7 @@ class DeviceAdmin(HubModelView, model=Device):
         "id", "code", "kind", "site_id", "name", "active",
         "last_seen_at",
     )
-    column_details_exclude_list = ("credential_hash")
+    column_details_exclude_list = ("credential_hash",)
     column_labels: ClassVar[dict[Any, Any]] = {
         "code": _l("Code"),
         "kind": _l("Kind"),
