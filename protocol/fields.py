@@ -98,7 +98,20 @@ Uuid7 = Annotated[str, StringConstraints(pattern=UUID7_PATTERN)]
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 """Id of a site, device, dish, member...: 1-64 of [A-Za-z0-9_.-]."""
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+CODE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+"""The one definition of a wire code; the hub's API checks its codes with it too."""
+CODE_RULE = "a lower-case letter, then up to 31 lower-case letters, digits or _"
+_CODE_RE = re.compile(CODE_PATTERN)
+
+
+def check_code(value: str, what: str = "code") -> str:
+    """Return ``value`` if it is a wire code, else raise ValueError saying what a code is."""
+    if not _CODE_RE.fullmatch(value):
+        raise ValueError(f"{what} {value!r} is not a valid code: {CODE_RULE} (e.g. late_snack)")
+    return value
+
+
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 """Lowercase machine code such as a meal period ``lunch`` or a station ``wok``."""
 
 Name = Annotated[

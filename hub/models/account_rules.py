@@ -11,7 +11,12 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field, utc_field
-from hub.models.validators import CODE_PATTERN, check_timezone
+from hub.models.validators import (
+    CODE_PATTERN,
+    check_timezone,
+    check_wire_code,
+    wire_code_schema,
+)
 
 WEEKDAYS_PATTERN = re.compile(r"^[1-7]{1,7}$")
 
@@ -131,7 +136,8 @@ class TopupBonusRulePublic(TopupBonusRuleBase):
 class TierBase(SQLModel):
     """A tier: thresholds over a rolling window and the benefits the pricing engine reads."""
 
-    code: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
+    # A wire code: kiosks read the tier from the member cache and the catalog's offers.
+    code: str = Field(max_length=32, schema_extra=wire_code_schema())
     name_zh: str = Field(min_length=1, max_length=60)
     name_en: str = Field(min_length=1, max_length=60)
     rank: int = Field(ge=1, le=100)
@@ -141,6 +147,11 @@ class TierBase(SQLModel):
     member_price: bool = True
     points_multiplier_pct: int = Field(default=100, ge=0, le=10_000)
     active: bool = True
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return check_wire_code(value, "tier code")
 
 
 class TierDefinition(TierBase, table=True):

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-WIRE_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
-"""The wire's code (protocol.fields.Code): what dishes may name as category or station."""
-
-
-def check_wire_code(value: str) -> str:
-    """Refuse a code the catalog snapshot would refuse (lower case, digits, ``_``)."""
-    if not re.match(WIRE_CODE_PATTERN, value):
-        raise ValueError("code: a lower-case letter, then lower-case letters, digits or _")
-    return value
+from hub.models.validators import check_wire_code, wire_code_schema
 
 
 class DishCategoryBase(SQLModel):
     """Fields of a dish category (a dish's ``category`` is its code)."""
 
-    code: str = Field(max_length=32, schema_extra={"pattern": WIRE_CODE_PATTERN})
+    code: str = Field(max_length=32, schema_extra=wire_code_schema())
     name_zh: str = Field(min_length=1, max_length=80)
     name_en: str = Field(min_length=1, max_length=80)
     sort_order: int = Field(default=0, ge=0, le=1_000_000)
@@ -29,7 +19,7 @@ class DishCategoryBase(SQLModel):
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
-        return check_wire_code(value)
+        return check_wire_code(value, "code")
 
 
 class DishCategory(DishCategoryBase, table=True):
@@ -48,14 +38,14 @@ class DishCategoryCreate(DishCategoryBase):
 class KitchenStationBase(SQLModel):
     """Fields of a kitchen station (a dish's ``station`` is its code)."""
 
-    code: str = Field(max_length=32, schema_extra={"pattern": WIRE_CODE_PATTERN})
+    code: str = Field(max_length=32, schema_extra=wire_code_schema())
     name_zh: str = Field(min_length=1, max_length=80)
     name_en: str = Field(min_length=1, max_length=80)
 
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
-        return check_wire_code(value)
+        return check_wire_code(value, "code")
 
 
 class KitchenStation(KitchenStationBase, table=True):

@@ -7,12 +7,12 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from hub.db_types import UTCDateTime
 from hub.models.base import created_at_field, json_list_field, utc_field
-from hub.models.validators import CODE_PATTERN
+from hub.models.validators import CODE_PATTERN, check_wire_code
 from rules.order import CouponKind
 
 
@@ -41,6 +41,11 @@ class CouponTemplateBase(SQLModel):
     valid_days: int = Field(default=30, ge=1, le=3660)
     auto_issue: AutoIssue = AutoIssue.NONE
     active: bool = True
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        return [check_wire_code(c, "coupon category") for c in value]
 
     @model_validator(mode="after")
     def _kind_fields(self) -> CouponTemplateBase:
@@ -182,6 +187,13 @@ class Promotion(PromotionBase, table=True):
 
 class PromotionCreate(PromotionBase):
     """Input to create a promotion (checked against rules by the service)."""
+
+    @model_validator(mode="after")
+    def _wire_code(self) -> PromotionCreate:
+        # A spend-save offer travels to kiosks under its code (protocol SpendSave.code).
+        if self.kind is PromotionKind.SPEND_SAVE:
+            check_wire_code(self.code, "spend-save promotion code")
+        return self
 
 
 class PromotionUpdate(SQLModel):

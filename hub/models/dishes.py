@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field, json_list_field, utc_field
-from hub.models.validators import CODE_PATTERN, check_allergens, check_tags
+from hub.models.validators import (
+    CODE_PATTERN,
+    check_allergens,
+    check_tags,
+    check_wire_code,
+    wire_code_schema,
+)
 
 
 class Nutrition(SQLModel):
@@ -29,16 +35,24 @@ class DishBase(Nutrition):
     name_en: str = Field(min_length=1, max_length=120)
     description_zh: str = Field(default="", max_length=1000)
     description_en: str = Field(default="", max_length=1000)
-    category: str = Field(min_length=1, max_length=32, index=True)
+    # category and station are wire codes (protocol.fields.Code), checked as the kiosk would.
+    category: str = Field(min_length=1, max_length=32, index=True, schema_extra=wire_code_schema())
     price_cents: int = Field(ge=0)
     member_price_cents: int | None = Field(default=None, ge=0)
     # Weighed buffet dishes are charged per 100 g instead of per portion.
     price_per_100g_cents: int | None = Field(default=None, ge=0)
     tags: list[str] = json_list_field()
     allergens: list[str] = json_list_field()
-    station: str = Field(default="main", min_length=1, max_length=32, index=True)
+    station: str = Field(
+        default="main", min_length=1, max_length=32, index=True, schema_extra=wire_code_schema()
+    )
     image_path: str | None = Field(default=None, max_length=255)
     active: bool = True
+
+    @field_validator("category", "station")
+    @classmethod
+    def _wire_codes(cls, value: str, info: ValidationInfo) -> str:
+        return check_wire_code(value, f"dish {info.field_name}")
 
     @field_validator("tags")
     @classmethod
@@ -62,7 +76,9 @@ class DishUpdate(SQLModel):
     name_en: str | None = Field(default=None, min_length=1, max_length=120)
     description_zh: str | None = Field(default=None, max_length=1000)
     description_en: str | None = Field(default=None, max_length=1000)
-    category: str | None = Field(default=None, min_length=1, max_length=32)
+    category: str | None = Field(
+        default=None, min_length=1, max_length=32, schema_extra=wire_code_schema()
+    )
     price_cents: int | None = Field(default=None, ge=0)
     member_price_cents: int | None = Field(default=None, ge=0)
     price_per_100g_cents: int | None = Field(default=None, ge=0)
@@ -73,9 +89,16 @@ class DishUpdate(SQLModel):
     fat_g: float | None = Field(default=None, ge=0)
     carbs_g: float | None = Field(default=None, ge=0)
     sodium_mg: int | None = Field(default=None, ge=0)
-    station: str | None = Field(default=None, min_length=1, max_length=32)
+    station: str | None = Field(
+        default=None, min_length=1, max_length=32, schema_extra=wire_code_schema()
+    )
     image_path: str | None = Field(default=None, max_length=255)
     active: bool | None = None
+
+    @field_validator("category", "station")
+    @classmethod
+    def _wire_codes(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_wire_code(value, f"dish {info.field_name}")
 
     @field_validator("tags")
     @classmethod

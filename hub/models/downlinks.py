@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import utc_field
+from protocol.payloads.config import ORDER_PREFIX_PATTERN
 
 
 class MemberPublish(SQLModel, table=True):
@@ -39,7 +40,7 @@ class DeviceConfigRow(SQLModel, table=True):
 class DeviceConfigIn(SQLModel):
     """Changes to a device's settings (omitted fields keep their value)."""
 
-    order_prefix: str | None = Field(default=None, regex=r"^[A-Z]{1,2}$")
+    order_prefix: str | None = Field(default=None, schema_extra={"pattern": ORDER_PREFIX_PATTERN})
     heartbeat_interval_s: int | None = Field(default=None, ge=5, le=3600)
     idle_reset_s: int | None = Field(default=None, ge=10, le=3600)
     offline_sales: bool | None = None

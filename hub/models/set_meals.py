@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field
-from hub.models.validators import CODE_PATTERN
+from hub.models.validators import CODE_PATTERN, check_wire_code, wire_code_schema
 
 
 class SetMealKind(StrEnum):
@@ -30,10 +30,15 @@ class SetMealItemIn(SQLModel):
 class SetMealSlotIn(SQLModel):
     """One build-your-own slot: pick between min and max dishes of a category."""
 
-    category: str = Field(min_length=1, max_length=32)
+    category: str = Field(min_length=1, max_length=32, schema_extra=wire_code_schema())
     min_picks: int = Field(default=1, ge=0, le=20)
     max_picks: int = Field(default=1, ge=1, le=20)
     sort_order: int = 0
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str) -> str:
+        return check_wire_code(value, "set meal slot category")
 
     @model_validator(mode="after")
     def _range(self) -> SetMealSlotIn:

@@ -9,7 +9,12 @@ from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field
-from hub.models.validators import CODE_PATTERN, check_timezone
+from hub.models.validators import (
+    CODE_PATTERN,
+    check_timezone,
+    check_wire_code,
+    wire_code_schema,
+)
 
 
 class OrganisationBase(SQLModel):
@@ -76,11 +81,17 @@ class Site(SiteBase, table=True):
 class MealPeriodBase(SQLModel):
     """A named serving window of a site, in the site's local time (may cross midnight)."""
 
-    code: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
+    # A wire code (protocol.fields.Code): kiosks refuse a catalog with any other.
+    code: str = Field(max_length=32, schema_extra=wire_code_schema())
     name_zh: str = Field(min_length=1, max_length=60)
     name_en: str = Field(min_length=1, max_length=60)
     start: time
     end: time
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return check_wire_code(value, "meal period code")
 
     @model_validator(mode="after")
     def _not_empty(self) -> MealPeriodBase:

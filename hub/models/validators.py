@@ -5,10 +5,26 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from protocol.fields import CODE_PATTERN as WIRE_CODE_PATTERN
+from protocol.fields import check_code
 from rules.dietary import DietaryFilter, validate_allergens, validate_tags
 
+# The hub's own identifiers (site, device, dish, member number, set meal): a wire
+# Identifier (protocol.topics.ID_PATTERN, 1-64 of [A-Za-z0-9_.-]) that also starts with a
+# letter or digit and fits the 32-character columns. tests/hub/test_wire_patterns.py
+# checks that everything this accepts the wire accepts.
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
+
+
+def check_wire_code(value: str, what: str = "code") -> str:
+    """A code that travels in a catalog (meal period, category, station, tier): protocol's rule."""
+    return check_code(value, what)
+
+
+def wire_code_schema() -> dict[str, object]:
+    """OpenAPI of a wire code field: protocol's pattern, documented (the check is a validator)."""
+    return {"json_schema_extra": {"pattern": WIRE_CODE_PATTERN}}
 
 
 def check_timezone(value: str) -> str:

@@ -233,7 +233,7 @@ def test_promotions_crud_in_rules_shape(
     r = client.post("/api/v1/promotions", json=day, headers=h)
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
-    ss = {"code": "S20", "kind": "spend_save", "threshold_cents": 2000, "save_cents": 300}
+    ss = {"code": "s20", "kind": "spend_save", "threshold_cents": 2000, "save_cents": 300}
     assert client.post("/api/v1/promotions", json=ss, headers=h).status_code == 201
     for bad in (
         {"code": "X1", "kind": "spend_save", "threshold_cents": 100, "save_cents": 300},
@@ -247,7 +247,7 @@ def test_promotions_crud_in_rules_shape(
     wednesday = datetime(2025, 3, 5, 12, tzinfo=UTC)
     promos = site_promotions(session=db_session, site_id=1, now=wednesday).promotions
     assert promos.member_day is not None and promos.member_day.percent_bp == 1000
-    assert [s.code for s in promos.spend_save] == ["S20"]
+    assert [s.code for s in promos.spend_save] == ["s20"]
     assert (
         site_promotions(
             session=db_session, site_id=1, now=wednesday + timedelta(days=1)
