@@ -25,7 +25,7 @@ from protocol.errors import (
     UnsupportedVersion,
 )
 from protocol.fields import IGNORE_UNKNOWN_FIELDS
-from protocol.ids import is_uuid7
+from protocol.ids import UUID7_PATTERN, is_uuid7
 from protocol.registry import MAX_MESSAGE_BYTES, Route, spec_for
 from protocol.topics import Direction, TopicInfo, parse_topic
 
@@ -143,8 +143,36 @@ def _decode_json(raw: bytes) -> dict[str, Any]:
             f"a message is a JSON object, got {type(data).__name__}", reason=Reason.NOT_AN_OBJECT
         )
     if _too_deep(text):
-        raise MalformedMessage(f"JSON nested deeper than {MAX_DEPTH}", reason=Reason.TOO_DEEP)
+        raise MalformedMessage(f"JSON nested deeper than {MAX_DEPTH}", reason=Reason.TOO_DEEP,
+                               message_id=_top_level_id(data))
     return data
+
+
+def _top_level_id(data: dict[str, Any]) -> str | None:
+    message_id = data.get("message_id")
+    return message_id if is_uuid7(message_id) else None
+
+
+# "message_id": "<uuid7>" anywhere in bytes that did not decode as JSON.
+_ID_RE = re.compile(rb'"message_id"\s*:\s*"(' + UUID7_PATTERN.strip("^$").encode() + rb')"')
+
+
+def salvage_message_id(raw: bytes) -> str | None:
+    """The message id of bytes that are not a readable envelope, when it is unambiguous.
+
+    For a receiver that must answer "rejected" to what it cannot parse (a truncated or
+    too deeply nested message): every ``"message_id": "<uuid7>"`` pair in the bytes is
+    read, and the id is returned only when they all name the same one. Messages over
+    MAX_MESSAGE_BYTES are not searched. A well-formed JSON object is read by ``parse``
+    itself (its top-level ``message_id`` only), not with this.
+    """
+    if not isinstance(raw, bytes | bytearray | memoryview) or len(raw) > MAX_MESSAGE_BYTES:
+        return None
+    found = {m.group(1) for m in _ID_RE.finditer(bytes(raw))}
+    if len(found) != 1:
+        return None
+    message_id = found.pop().decode("ascii")
+    return message_id if is_uuid7(message_id) else None
 
 
 def _read_version(data: dict[str, Any]) -> tuple[int, int]:
@@ -171,9 +199,21 @@ def parse(raw: bytes, *, topic: str | None = None) -> Envelope:
     ignored; within the same (or an older) minor, unknown fields are refused.
     Raises only ProtocolError subclasses.
     """
-    data = _decode_json(raw)
-    _, minor = _read_version(data)
-    message_id = data.get("message_id") if is_uuid7(data.get("message_id")) else None
+    try:
+        data = _decode_json(raw)
+    except MalformedMessage as err:
+        if err.message_id is None:
+            # Unreadable JSON may still name its id; with it the sender is told
+            # "rejected" and stops re-sending bytes that can never be read.
+            err.message_id = salvage_message_id(raw)
+        raise
+    # Read before the version, so a message of an unknown version is still answered.
+    message_id = _top_level_id(data)
+    try:
+        _, minor = _read_version(data)
+    except UnsupportedVersion as err:
+        err.message_id = message_id
+        raise
     message_type = data.get("type")
     if not isinstance(message_type, str):
         raise InvalidEnvelope(

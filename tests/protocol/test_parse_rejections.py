@@ -231,3 +231,56 @@ def test_bad_fields_are_refused_with_their_path(
     if path != "type":
         assert err.message_type == "order.placed"
         assert err.message_id == (None if path == "message_id" else MESSAGE_ID)
+
+
+# ---- the id of a message that cannot be parsed (issue 11 item 3) ----------------------
+# So the hub can answer "rejected" and the device stops re-sending it.
+
+OTHER_ID = "01956c2e-9000-7a00-8000-000000000002"
+
+
+def _with(**changes: Any) -> bytes:
+    return raw({**envelope_dict(), **changes})
+
+
+def _deep(levels: int) -> bytes:
+    obj = envelope_dict()
+    text = raw(obj)[:-1].decode()
+    return (text + ', "extra": ' + "[" * levels + "]" * levels + "}").encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (_with(schema_version="2.0"), Reason.UNSUPPORTED_MAJOR),
+        (_with(schema_version="one"), Reason.BAD_VERSION),
+        (_with(schema_version=None), Reason.BAD_VERSION),
+        (_deep(20), Reason.TOO_DEEP),  # found after decoding
+        (_deep(200_000), Reason.TOO_DEEP),  # the decoder itself gave up
+        (_with()[:-40], Reason.BAD_JSON),  # truncated
+        (_with()[:-1] + b', "x": 1, "x": 2}', Reason.DUPLICATE_KEY),
+        (_with()[:-1] + b', "x": "\xff"}', Reason.NOT_UTF8),
+    ],
+)
+def test_an_unparsable_message_still_names_its_id(data: bytes, reason: Reason) -> None:
+    err = refused(data)
+    assert err.reason == reason
+    assert err.message_id == MESSAGE_ID
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _with(message_id="f47ac10b-58cc-4372-a567-0e02b2c3d479", schema_version="2.0"),  # v4
+        _with(message_id=MESSAGE_ID.upper(), schema_version="2.0"),
+        _with(message_id=[MESSAGE_ID], schema_version="2.0"),
+        # Truncated JSON naming two ids: which one is the message's cannot be told.
+        (b'{"message_id": "' + MESSAGE_ID.encode() + b'", "payload": {"message_id": "'
+         + OTHER_ID.encode() + b'"'),
+        # Well-formed JSON: only the top-level id counts, never one inside the payload.
+        raw({k: v for k, v in envelope_dict().items() if k != "message_id"}
+            | {"schema_version": "9.0", "payload": {"message_id": MESSAGE_ID}}),
+    ],
+)
+def test_no_id_is_guessed(data: bytes) -> None:
+    assert refused(data).message_id is None
