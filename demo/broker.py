@@ -97,6 +97,8 @@ class PrivateBroker:
         """Start the broker and wait until it accepts connections."""
         if self.proc and self.proc.poll() is None:
             return self
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()  # the pipe of a run that died (a restart after a crash)
         self.write_config()
         self.proc = subprocess.Popen(
             [mosquitto_binary(), "-c", str(self.conf_path)],

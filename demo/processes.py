@@ -1,4 +1,7 @@
-"""A group of child processes that is started in order and stopped as one."""
+"""A group of child processes that is started in order and stopped as one.
+
+`demo.supervisor` watches the group and starts a child again (`respawn`) when it exits.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -33,6 +36,9 @@ class Child:
     proc: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes]
+    args: tuple[str, ...] = ()
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    pass_fds: tuple[int, ...] = ()
 
 
 @dataclass
@@ -55,25 +61,33 @@ class ProcessGroup:
             raise ChildFailed(f"{name} failed (exit {rc}):\n{tail(log_path)}")
 
     def start(self, name: str, args: Sequence[str],
-              extra_env: Mapping[str, str] | None = None) -> Child:
-        """Start a long-running child in its own process group."""
+              extra_env: Mapping[str, str] | None = None,
+              pass_fds: Sequence[int] = ()) -> Child:
+        """Start a long-running child in its own process group (``pass_fds`` are inherited)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         out = log_path.open("ab")
-        proc = subprocess.Popen(
-            [sys.executable, *args], stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, env={**self.env, **(extra_env or {})},
-            start_new_session=True,
-        )
-        child = Child(name, proc, log_path, out)
+        child = Child(name, self._spawn(args, extra_env or {}, pass_fds, out), log_path, out,
+                      tuple(args), dict(extra_env or {}), tuple(pass_fds))
         self.children.append(child)
         return child
 
-    def check_alive(self) -> None:
-        """Raise if any child has exited."""
-        for c in self.children:
-            if c.proc.poll() is not None:
-                raise ChildFailed(f"{c.name} exited with {c.proc.returncode}:\n{tail(c.log_path)}")
+    def respawn(self, child: Child) -> None:
+        """Start an exited child again: same command, environment and log file."""
+        if child.proc.poll() is None:
+            return
+        # Like systemd's KillMode=control-group: nothing of the old run outlives it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.proc.pid, signal.SIGKILL)
+        child.proc = self._spawn(child.args, child.extra_env, child.pass_fds, child.log_file)
+
+    def _spawn(self, args: Sequence[str], extra_env: Mapping[str, str],
+               pass_fds: Sequence[int], out: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, *args], stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, env={**self.env, **extra_env},
+            start_new_session=True, pass_fds=tuple(pass_fds),
+        )
 
     def stop_some(self, prefixes: tuple[str, ...], timeout: float = 10.0) -> None:
         """Stop only the children whose names start with one of ``prefixes``."""
@@ -117,13 +131,13 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-def wait_http_ok(url: str, *, timeout: float, group: ProcessGroup | None = None) -> None:
-    """Poll `url` until it answers 200, failing early if a child died."""
+def wait_http_ok(url: str, *, timeout: float, check: Callable[[], None] | None = None) -> None:
+    """Poll `url` until it answers 200; ``check`` runs between tries and may raise to give up."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
-        if group:
-            group.check_alive()
+        if check:
+            check()
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:

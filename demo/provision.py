@@ -1,9 +1,10 @@
 """Set the demo site's devices up through the hub's own API, as an installer would.
 
-Log in as the demo admin; publish each site's catalog (``publish-catalog``); fetch the site's
-device keys (token public keys + identifier key); give a few seeded members a card; publish
-the site's member-cache snapshot (``member-delta`` from version 0) retained on the site's
-``members`` downlink, where every device's edge agent picks it up.
+Log in as the demo admin; publish each active site's catalog (``publish-catalog``; an
+inactive site is skipped with a log line); fetch the site's device keys (token public keys
++ identifier key); give a few seeded members a card; publish the site's member-cache
+snapshot (``member-delta`` from version 0) retained on the site's ``members`` downlink,
+where every device's edge agent picks it up.
 """
 
 from __future__ import annotations
@@ -85,17 +86,32 @@ def card_number(member_no: str) -> str:
     return f"{int(digits or 0) + 0xC0DE0000:010X}"
 
 
-def site_ids(client: HubClient) -> dict[str, int]:
-    """Site code -> hub id."""
-    page = client.call("GET", "/api/v1/sites?limit=100")
-    return {s["code"]: int(s["id"]) for s in page["items"]}
+def sites(client: HubClient) -> dict[str, tuple[int, bool]]:
+    """Site code -> (hub id, active), over every page."""
+    out: dict[str, tuple[int, bool]] = {}
+    while True:
+        page = client.call("GET", f"/api/v1/sites?limit=100&offset={len(out)}")
+        out.update({s["code"]: (int(s["id"]), bool(s.get("active", True)))
+                    for s in page["items"]})
+        if not page["items"] or len(out) >= int(page.get("total", 0)):
+            return out
 
 
 def publish_catalogs(client: HubClient, ids: dict[str, int]) -> dict[str, int]:
-    """Ask the hub to publish every site's catalog (retained); code -> version."""
+    """Ask the hub to publish each site's catalog (retained); code -> version.
+
+    A site the hub no longer serves (made inactive or deleted meanwhile: 404) is skipped with
+    a warning: another site's state never stops the demo's own site from starting.
+    """
     out = {}
     for code, sid in ids.items():
-        answer = client.call("POST", f"/api/v1/sync/sites/{sid}/publish-catalog")
+        try:
+            answer = client.call("POST", f"/api/v1/sync/sites/{sid}/publish-catalog")
+        except ProvisionError as err:
+            if " HTTP 404 " not in str(err):
+                raise
+            log.warning("site %s: no catalog published (%s); skipped", code, err)
+            continue
         out[code] = int(answer.get("version", 0)) if isinstance(answer, dict) else 0
     return out
 
@@ -129,9 +145,16 @@ def provision(base: str, login: tuple[str, str], site_code: str, member_prefix: 
     """Everything above, in order; raises ProvisionError naming the call that failed."""
     client = HubClient(base)
     client.login(*login)
-    ids = site_ids(client)
-    if site_code not in ids:
-        raise ProvisionError(f"site {site_code!r} is not in the hub (seeded: {sorted(ids)})")
+    known = sites(client)
+    if site_code not in known:
+        raise ProvisionError(f"site {site_code!r} is not in the hub (seeded: {sorted(known)})")
+    if not known[site_code][1]:
+        raise ProvisionError(f"the demo's own site {site_code!r} is inactive at the hub: make it"
+                             " active again (admin → Sites) or start with --fresh")
+    for code, (_, active) in sorted(known.items()):
+        if not active:
+            log.info("site %s is inactive: skipped (no catalog published for it)", code)
+    ids = {code: sid for code, (sid, active) in known.items() if active}
     versions = publish_catalogs(client, ids)
     keys = client.call("GET", f"/api/v1/identity/sites/{ids[site_code]}/device-keys")
     done = Provisioned(ids[site_code], dict(keys["keys"]), keys["identifier_key"],

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API (migrates the schema first)")
     serve.add_argument("--host", default=None, help="bind address (default CANTEEN_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default CANTEEN_PORT)")
+    serve.add_argument(
+        "--fd", type=int, default=None,
+        help="serve on this inherited, already listening socket (a supervisor bound it)",
+    )
     sub.add_parser("migrate", help="upgrade the database schema to this hub's head")
     admin = sub.add_parser("create-admin", help="create the admin user (or reset its password)")
     admin.add_argument("--username", default=os.environ.get("CANTEEN_ADMIN_USERNAME", "admin"))
@@ -158,12 +162,22 @@ def create_admin(*, settings: Settings, username: str, password: str, reset: boo
         engine.dispose()
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+def _serve(settings: Settings, host: str | None, port: int | None, fd: int | None = None) -> int:
     import uvicorn
 
     from hub.app import create_app
 
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    app = create_app(settings)
+    if fd is None:
+        uvicorn.run(app, host=host or settings.host, port=port or settings.port)
+        return 0
+    # A socket the parent bound and keeps (the demo supervisor, or systemd socket
+    # activation): a restarted hub serves on the same port, and requests made while it
+    # restarts wait in the socket's backlog instead of being refused.
+    import socket
+
+    sock = socket.socket(fileno=fd)
+    uvicorn.Server(uvicorn.Config(app)).run(sockets=[sock])
     return 0
 
 
@@ -201,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         if args.command == "serve":
-            return _serve(settings, args.host, args.port)
+            return _serve(settings, args.host, args.port, args.fd)
         if args.command == "migrate":
             engine = make_engine(settings)
             try:
