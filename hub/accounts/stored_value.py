@@ -25,6 +25,7 @@ from hub.models.accounts import (
     EntryKind,
     LedgerEntry,
     MemberAccount,
+    TopUpMethod,
     TopupRequest,
 )
 from hub.models.members import Member
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 MAX_TOPUP_CENTS = 1_000_000  # ￥10,000 in one go: more is a typing slip, not a top-up
 MAX_ADJUST = 1_000_000
 MAX_REQUEST_KEY = 64
-TOPUP_METHODS = frozenset({"cash", "wechat", "alipay", "card", "transfer"})
+TOPUP_METHODS: tuple[str, ...] = tuple(m.value for m in TopUpMethod)
 
 
 def snapshot(account: MemberAccount) -> dict[str, Any]:
@@ -98,7 +99,8 @@ def top_up(
         )
     if method not in TOPUP_METHODS:
         raise InvalidInputError(
-            f"unknown payment method {method!r} (one of {sorted(TOPUP_METHODS)})", field="method"
+            f"unknown payment method {method!r} (one of {', '.join(TOPUP_METHODS)})",
+            field="method",
         )
     with atomic(session):
         member = _member(session, member_id)

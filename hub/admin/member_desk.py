@@ -32,7 +32,7 @@ from hub.errors import ConflictError, InvalidInputError, NotFoundError, ServiceE
 from hub.i18n import get_language, gettext
 from hub.i18n import lazy_gettext as _l
 from hub.identity.cards import block_card
-from hub.models.accounts import AccountKind
+from hub.models.accounts import AccountKind, TopUpMethod
 from hub.settings import Settings
 from rules.errors import MoneyError
 from rules.money import format_cents, parse_yuan
@@ -40,7 +40,6 @@ from rules.money import format_cents, parse_yuan
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-TOPUP_METHODS = ("cash", "wechat", "alipay", "card", "transfer")
 ADJUSTABLE = (AccountKind.PAID, AccountKind.BONUS, AccountKind.POINTS)
 
 
@@ -109,6 +108,7 @@ class MemberDeskView(BaseView):
         """Top up stored value; the receipt shows on the profile page after."""
         member_id = request.path_params["member_id"]
         form = await request.form()
+        # Passed as posted: the service refuses a method not in its list (nothing written).
         method = _field(form, "method")
         # One-time key rendered with the form: a double click posts it twice, tops up once.
         key = _field(form, "request_key")[:64] or None
@@ -116,7 +116,7 @@ class MemberDeskView(BaseView):
             amount = parse_amount(_field(form, "amount"))
             receipt = await self._write(request, lambda s: top_up(
                 s, member_id=member_id, amount_cents=amount,
-                method=method if method in TOPUP_METHODS else "cash",
+                method=method,
                 actor=_actor(request), at=utcnow(), request_key=key,
             ))
         except Refused as err:
@@ -224,7 +224,7 @@ class MemberDeskView(BaseView):
                 "p": profile, "receipt": receipt, "error": error, "error_form": form,
                 "done": request.query_params.get("done"),
                 "may_adjust": self.has_permission(request, "adjust"),
-                "methods": [(m, _METHOD_LABELS[m]) for m in TOPUP_METHODS],
+                "methods": [(m.value, _METHOD_LABELS[m]) for m in TopUpMethod],
                 "adjustable": [(k.value, _ACCOUNT_LABELS[k]) for k in ADJUSTABLE],
                 "max_topup": format_cents(MAX_TOPUP_CENTS),
                 "topup_key": new_request_key(),
@@ -280,6 +280,10 @@ def _refusal(err: ServiceError) -> str:
         return gettext("A top-up must be between %(low)s and %(high)s.") % {
             "low": format_cents(1), "high": format_cents(MAX_TOPUP_CENTS)
         }
+    if isinstance(err, InvalidInputError) and field == "method":
+        return gettext("Unknown payment method. Choose one of: %(methods)s.") % {
+            "methods": ", ".join(str(_METHOD_LABELS[m]) for m in TopUpMethod)
+        }
     if isinstance(err, InvalidInputError) and field == "amount":
         return gettext("This adjustment is too large.")
     if isinstance(err, ConflictError):
@@ -300,8 +304,9 @@ _SEARCH_LABELS = {
     "employer": _l("Employer"),
 }
 _METHOD_LABELS = {
-    "cash": _l("Cash"), "wechat": _l("WeChat Pay"), "alipay": _l("Alipay"),
-    "card": _l("Bank card"), "transfer": _l("Bank transfer"),
+    TopUpMethod.CASH: _l("Cash"), TopUpMethod.WECHAT: _l("WeChat Pay"),
+    TopUpMethod.ALIPAY: _l("Alipay"), TopUpMethod.CARD: _l("Bank card"),
+    TopUpMethod.TRANSFER: _l("Bank transfer"),
 }
 _ACCOUNT_LABELS = {
     AccountKind.PAID: _l("Stored value"), AccountKind.BONUS: _l("Bonus balance"),

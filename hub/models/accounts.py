@@ -31,6 +31,16 @@ class AccountKind(StrEnum):
     POINTS = "points"
 
 
+class TopUpMethod(StrEnum):
+    """How a top-up was paid: the one list the service, the API and the member desk use."""
+
+    CASH = "cash"
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    CARD = "card"
+    TRANSFER = "transfer"
+
+
 class EntryKind(StrEnum):
     """Why a ledger entry was written."""
 
