@@ -18,10 +18,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from subprocess import Popen
 
-from demo.processes import ChildFailed, ProcessGroup, stop_on_signals, tail
+from demo.processes import Child, ChildFailed, ProcessGroup, stop_on_signals, tail
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,11 @@ class Stopped(Exception):
 
 @dataclass(frozen=True)
 class RestartPolicy:
-    """Backoff and start limit (systemd defaults are 100 ms and 5 starts per 10 s)."""
+    """Backoff and start limit.
+
+    systemd's defaults (100 ms, 5 starts per 10 s) suit a fixed delay; with a delay that
+    doubles, 5 restarts take about 15 s, so the start-limit window here is 2 minutes.
+    """
 
     first_delay_s: float = 0.5
     max_delay_s: float = 30.0
@@ -74,6 +79,10 @@ class Unit:
     log_path: Path | None = None
 
 
+def _current(child: Child) -> Popen[bytes]:
+    return child.proc
+
+
 @dataclass
 class _State:
     restarts: deque[float] = field(default_factory=deque)
@@ -98,7 +107,7 @@ class Supervisor:
         """The extra units, then every child of the group (children may be added any time)."""
         yield from self.extra
         for c in list(self.group.children):
-            yield Unit(c.name, lambda c=c: c.proc, lambda c=c: self.group.respawn(c),
+            yield Unit(c.name, partial(_current, c), partial(self.group.respawn, c),
                        c.log_path)
 
     def checkpoint(self) -> None:
