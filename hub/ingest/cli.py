@@ -1,4 +1,8 @@
-"""``canteen-ingest`` / ``python -m hub.ingest``: run one ingest worker until SIGTERM."""
+"""``canteen-ingest`` / ``python -m hub.ingest``: run one ingest worker until SIGTERM.
+
+SIGTERM or SIGINT: finish the batch in hand, leave the shared subscription, finish what
+the broker had already handed over, and end the MQTT session (see hub.ingest.worker).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mqtt-password-file", default=None,
                    help="default CANTEEN_MQTT_PASSWORD_FILE")
     p.add_argument("--worker-id", default=env("CANTEEN_INGEST_WORKER_ID", socket.gethostname()),
-                   help="stable id of this worker: its MQTT client id and persistent session")
+                   help="stable id of this worker: its MQTT client id and session")
+    p.add_argument("--session-expiry-s", type=int,
+                   default=int(env("CANTEEN_INGEST_SESSION_EXPIRY_S", "60")),
+                   help="how long the broker keeps a crashed worker's session (and its share"
+                        " of the stream); a clean stop ends the session at once")
     p.add_argument("--group", default=env("CANTEEN_INGEST_GROUP", "ingest"),
                    help="shared-subscription group the workers split the stream in")
     p.add_argument("--max-batch", type=int, default=500, help="most messages per transaction")
@@ -71,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     wsettings = WorkerSettings(
         host=args.mqtt_host or settings.mqtt_host, port=args.mqtt_port or settings.mqtt_port,
         worker_id=args.worker_id, share_group=args.group, max_batch=args.max_batch,
-        max_wait_ms=args.max_wait_ms, username=args.mqtt_username or settings.mqtt_username,
+        max_wait_ms=args.max_wait_ms, session_expiry_s=args.session_expiry_s,
+        username=args.mqtt_username or settings.mqtt_username,
         password=password,
         tls_ca_file=str(settings.mqtt_tls_ca_file) if settings.mqtt_tls_ca_file else None,
     )
@@ -83,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker = IngestWorker(engine, wsettings, on_connected=None if args.no_catalog else _catalogs)
 
     def _stop(signum: int, _frame: object) -> None:
-        log.info("signal %d: stopping after this batch", signum)
+        log.info("signal %d: stopping after this batch, then leaving the group", signum)
         worker.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)

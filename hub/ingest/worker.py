@@ -5,6 +5,15 @@ Order of effects per batch (why each step is where it is):
 2. publish one event.ack per device -- the device may delete its outbox rows now;
 3. MQTT-ack the inbound PUBLISHes (manual_ack) -- until here a kill -9 makes the
    broker redeliver them, and the redelivered copies come back as "duplicate".
+
+Leaving the pool (docs/architecture.md, "Scaling the ingest workers"): Mosquitto keeps
+routing a ``$share`` group's messages to a member whose session outlives its connection,
+so a worker that stops must end its session, or its share of the uplinks waits for
+nobody. stop() unsubscribes, finishes what the broker had already handed it, and
+disconnects with a session expiry of 0. A worker that dies without stop() (kill -9,
+power) keeps its session for ``session_expiry_s`` only: a restart within that time
+resumes it (the broker redelivers what was unacknowledged); otherwise the broker drops
+it, and the devices' outboxes re-send every event the hub never acknowledged.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ log = logging.getLogger(__name__)
 
 ACK_RESULTS = frozenset({"ok", "duplicate", "conflict", "rejected"})
 DB_RETRY_MAX_S = 5.0
+BROKER_REPLY_S = 5.0  # longest wait for UNSUBACK and for the DISCONNECT to go out
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,14 @@ class WorkerSettings:
     hub_id: str = "hub"
     max_batch: int = 500
     max_wait_ms: float = 5.0
-    session_expiry_s: int = 7 * 24 * 3600
+    # How long the broker keeps a worker's session after a crash: a restart within it
+    # resumes the session; after it the share goes back to the group. A clean stop
+    # ends the session at once, whatever this says.
+    session_expiry_s: int = 60
+    # A stopping worker finishes what the broker already handed it: it waits this long
+    # for one more message after its last batch, and at most drain_max_s in all.
+    drain_quiet_ms: float = 500.0
+    drain_max_s: float = 20.0
     receive_maximum: int = 1000
     keepalive_s: int = 30
     username: str | None = None
@@ -58,8 +75,13 @@ class WorkerSettings:
 
     @property
     def client_id(self) -> str:
-        """Stable per worker, so its persistent session (and queue) survives a restart."""
+        """Stable per worker, so a restart within session_expiry_s resumes its session."""
         return f"canteen-ingest-{self.worker_id}"
+
+    @property
+    def topic(self) -> str:
+        """The shared subscription this worker takes its share from."""
+        return uplink_filter(share_group=self.share_group)
 
 
 class IngestWorker:
@@ -78,9 +100,13 @@ class IngestWorker:
         self.on_connected = on_connected
         self._inbox: queue.Queue[Inbound] = queue.Queue()
         self._stop = threading.Event()
+        self._leaving = threading.Event()  # set once stop() hands the share back
+        self._unsubscribed = threading.Event()
+        self._disconnected = threading.Event()
         self._thread: threading.Thread | None = None
         self.client: mqtt.Client | None = None
         self.batches = 0
+        self.drained = 0  # messages finished after leaving the group
 
     # ---- lifecycle ---------------------------------------------------------
 
@@ -100,6 +126,7 @@ class IngestWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_unsubscribe = self._on_unsubscribe
         client.reconnect_delay_set(1, 5)
         client.max_inflight_messages_set(200)
         props = Properties(PacketTypes.CONNECT)
@@ -127,15 +154,61 @@ class IngestWorker:
         self._stop.set()
 
     def stop(self) -> None:
-        """Stop the loop and disconnect; unacknowledged messages stay with the broker."""
+        """Leave the pool without stranding a message: hand the share back, then end the session.
+
+        1. stop the batch loop (the batch in hand is committed and acknowledged);
+        2. unsubscribe, so the broker routes the group's new messages to the others;
+        3. finish what the broker had already handed us (committed, acknowledged);
+        4. DISCONNECT with session expiry 0: the broker forgets the session, and with it
+           anything still queued for us, which the devices re-send (never acknowledged).
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join(30)
             self._thread = None
-        if self.client is not None:
-            self.client.disconnect()
-            self.client.loop_stop()
-            self.client = None
+        client = self.client
+        if client is None:
+            return
+        self._leaving.set()
+        if client.is_connected():
+            self._leave_group(client)
+            self._drain()
+        self._end_session(client)
+        self.client = None
+
+    def _leave_group(self, client: mqtt.Client) -> None:
+        self._unsubscribed.clear()
+        rc, _mid = client.unsubscribe(self.settings.topic)
+        if rc != mqtt.MQTT_ERR_SUCCESS or not self._unsubscribed.wait(BROKER_REPLY_S):
+            log.warning("no UNSUBACK from the broker; ending the session anyway")
+
+    def _drain(self) -> None:
+        s = self.settings
+        deadline = time.monotonic() + s.drain_max_s
+        while time.monotonic() < deadline:
+            batch = self._collect(first_wait_s=s.drain_quiet_ms / 1000)
+            if not batch:
+                break
+            self._process(batch)
+            self.drained += len(batch)
+        log.info("left group %s: finished %d messages already handed to us",
+                 s.share_group, self.drained)
+
+    def _end_session(self, client: mqtt.Client) -> None:
+        props = Properties(PacketTypes.DISCONNECT)
+        props.SessionExpiryInterval = 0
+        self._disconnected.clear()
+        if client.disconnect(properties=props) == mqtt.MQTT_ERR_SUCCESS:
+            # paho calls on_disconnect once the DISCONNECT is written; stopping its
+            # thread earlier could drop the packet and leave the session behind.
+            if not self._disconnected.wait(BROKER_REPLY_S):
+                log.warning("DISCONNECT not confirmed written; the session expires in %ds",
+                            self.settings.session_expiry_s)
+        else:
+            log.warning("not connected at stop; the broker drops the session in %ds",
+                        self.settings.session_expiry_s)
+        client.loop_stop()
+        log.info("session %s ended", self.settings.client_id)
 
     # ---- paho callbacks (network thread) -------------------------------------
 
@@ -143,12 +216,14 @@ class IngestWorker:
         if rc.is_failure:
             log.warning("broker refused the connection: %s", rc)
             return
+        if self._leaving.is_set():
+            return  # a reconnect while stopping must not rejoin the group
         sock = client.socket()
         if isinstance(sock, socket.socket):
             # paho leaves Nagle on: acks written right after a batch's PUBACKs would
             # wait for the broker's delayed ACK (~40 ms here, docs/performance.md).
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        topic = uplink_filter(share_group=self.settings.share_group)
+        topic = self.settings.topic
         client.subscribe(topic, qos=1)
         log.info("connected as %s, subscribed to %s", self.settings.client_id, topic)
         if self.on_connected is not None:
@@ -158,16 +233,22 @@ class IngestWorker:
                 log.exception("on_connected hook failed")
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        if self._leaving.is_set():
+            self._disconnected.set()
+            return
         log.warning("disconnected from broker (%s); paho reconnects", rc)
+
+    def _on_unsubscribe(self, _c: mqtt.Client, _u: Any, _mid: Any, _rcs: Any, _p: Any) -> None:
+        self._unsubscribed.set()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self._inbox.put(Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos))
 
     # ---- the batch loop ------------------------------------------------------
 
-    def _collect(self) -> list[Inbound]:
+    def _collect(self, first_wait_s: float = 0.2) -> list[Inbound]:
         try:
-            batch = [self._inbox.get(timeout=0.2)]
+            batch = [self._inbox.get(timeout=first_wait_s)]
         except queue.Empty:
             return []
         deadline = time.monotonic() + self.settings.max_wait_ms / 1000

@@ -1,0 +1,179 @@
+"""Scaling the ingest pool down under load strands nothing (issue 11, item 5; marker ``faults``).
+
+Three worker processes share the uplinks; real edge agents drain the outboxes that
+simulated kiosks keep filling. One worker is stopped with SIGTERM mid-load, another is
+kill -9'd, neither comes back. Devices that publish each message once (no outbox, no
+re-send) then prove that no departed worker's session still takes a share of the
+group: every one of their orders must be stored by the worker that is left. At the end
+every order of every kiosk is at the hub exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from demo.broker import PrivateBroker
+from edge_agent.store import DeviceStore
+from hub.settings import Settings
+from tests.ingest.helpers import (
+    ROOT,
+    SITE,
+    FakeDevice,
+    prepare_hub,
+    recorded_orders,
+    scalar,
+    start_worker,
+    stop,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+
+KIOSKS = ("k1", "k2", "k3")
+PROBES = ("p1", "p2")  # publish-once devices: what reaches a dead session is lost for good
+PER_KIOSK = 600
+PER_PROBE = 60
+CRASH_EXPIRY_S = 3  # how long the broker keeps a crashed worker's session, in this test
+
+
+def _agent(tmp: Path, broker: PrivateBroker, device: str) -> subprocess.Popen[bytes]:
+    """`python -m edge_agent` for one device, re-sending after 2 s without an ack."""
+    config = tmp / f"{device}.toml"
+    config.write_text(
+        f'site_id = "{SITE}"\ndevice_id = "{device}"\nstore_path = "{tmp / device}.db"\n'
+        'heartbeat_interval_s = 1.0\nlog_level = "WARNING"\n'
+        f'[broker]\nhost = "{broker.host}"\nport = {broker.port}\nkeepalive_s = 5\n'
+        "reconnect_min_s = 0.1\nreconnect_max_s = 1.0\n"
+        "[outbox]\nwindow = 100\nack_timeout_s = 2.0\nmax_retry_interval_s = 4.0\n"
+    )
+    log = (tmp / "logs" / f"agent-{device}.log").open("ab")
+    return subprocess.Popen([sys.executable, "-m", "edge_agent", "--config", str(config)],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _kiosk(tmp: Path, device: str, seed: int) -> subprocess.Popen[bytes]:
+    """The simulated kiosk selling PER_KIOSK orders into the device store, 40 a second."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge_agent.simkiosk", "--store", str(tmp / f"{device}.db"),
+         "--site", SITE, "--device", device, "--count", str(PER_KIOSK), "--rate", "40",
+         "--seed", str(seed)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+
+
+def _device_store(tmp: Path, device: str) -> tuple[int, int, int, int]:
+    """(orders, cents, outbox depth, dead letters) in the device's own store."""
+    with DeviceStore(tmp / f"{device}.db", site_id=SITE, device_id=device) as store:
+        n, cents = store.order_totals()
+        depth = store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        dead = store.conn.execute("SELECT count(*) FROM dead_letter").fetchone()[0]
+    return n, cents, int(depth), int(dead)
+
+
+def _hub_device(engine: object, device: str) -> tuple[int, int]:
+    """(orders, cents) the hub holds for one device."""
+    sql = ("SELECT {} FROM orders o JOIN device d ON d.id = o.device_id WHERE d.code = :d")
+    n = scalar(engine, sql.format("count(*)"), d=device)  # type: ignore[arg-type]
+    cents = scalar(engine, sql.format("coalesce(sum(o.total_cents), 0)"), d=device)  # type: ignore[arg-type]
+    return int(n), int(cents)
+
+
+class ExpiredSessions:
+    """The broker's count of sessions it dropped on expiry ($SYS, every 10 s when it changes)."""
+
+    def __init__(self, broker: PrivateBroker) -> None:
+        self.value = 0
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="t-sys")
+        self.client.on_message = self._on_message
+        self.client.connect(broker.host, broker.port)
+        self.client.subscribe("$SYS/broker/clients/expired", qos=0)
+        self.client.loop_start()
+
+    def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
+        self.value = int(msg.payload)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _probe(tmp: Path, broker: PrivateBroker, engine: object, device: str) -> None:
+    """Publish PER_PROBE orders once each; every one must be stored (none stranded)."""
+    orders = recorded_orders(tmp / f"{device}.db", device, PER_PROBE, seed=99)
+    dev = FakeDevice(broker, device)
+    try:
+        for _, topic, body, _ in orders:
+            dev.publish(topic, body)
+        wait_for(lambda: _hub_device(engine, device)[0] == PER_PROBE, 90,
+                 f"all {PER_PROBE} orders of {device}, published once, stored")
+        assert _hub_device(engine, device) == (PER_PROBE, sum(t for *_, t in orders))
+    finally:
+        dev.close()
+
+
+def _scale_down_under_load(settings: Settings, broker: PrivateBroker, tmp: Path,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CANTEEN_INGEST_SESSION_EXPIRY_S", str(CRASH_EXPIRY_S))
+    engine = prepare_hub(settings, (*KIOSKS, *PROBES))
+    logs = tmp / "logs"
+    workers = {w: start_worker(settings, broker, w, logs) for w in ("w1", "w2", "w3")}
+    agents = {d: _agent(tmp, broker, d) for d in KIOSKS}
+    kiosks = {d: _kiosk(tmp, d, i) for i, d in enumerate(KIOSKS)}
+    total = PER_KIOSK * len(KIOSKS)
+    expired = ExpiredSessions(broker)
+
+    def stored() -> int:
+        return int(scalar(engine, "SELECT count(*) FROM orders"))
+
+    try:
+        wait_for(lambda: stored() >= 100, 120, "the stream to be under way")
+        # Scale down by one, politely: SIGTERM while orders keep coming.
+        stop(workers["w1"])
+        assert workers["w1"].returncode == 0
+        _probe(tmp, broker, engine, "p1")
+        # And by one more, rudely: kill -9 mid-load. The broker keeps its session for
+        # CRASH_EXPIRY_S (what it held then goes back to the devices' outboxes).
+        assert stored() < total, "the load ended before the crash"
+        stop(workers["w2"], kill=True)
+        wait_for(lambda: expired.value >= 1, 90,
+                 "the broker to drop the crashed worker's session")
+        _probe(tmp, broker, engine, "p2")
+        for d, k in kiosks.items():
+            out, _ = k.communicate(timeout=120)
+            assert json.loads(out)["store_orders"] == PER_KIOSK, d
+        for d in KIOSKS:
+            wait_for(lambda: _device_store(tmp, d)[2] == 0, 180,  # noqa: B023
+                     f"the outbox of {d} drained by the one worker left")
+        for d in KIOSKS:
+            n, cents, _, dead = _device_store(tmp, d)
+            assert dead == 0
+            assert _hub_device(engine, d) == (n, cents) == (PER_KIOSK, cents)
+        assert stored() == total + PER_PROBE * len(PROBES)
+        assert scalar(engine, "SELECT count(*) FROM sync_message WHERE type = 'order.placed'") \
+            == stored()
+        assert scalar(engine, "SELECT count(*) FROM sync_dead_letter") == 0
+        assert scalar(engine, "SELECT count(*) FROM sync_conflict") == 0
+    finally:
+        expired.close()
+        for p in (*kiosks.values(), *agents.values(), *workers.values()):
+            stop(p)
+        engine.dispose()
+
+
+def test_scale_down_under_load_sqlite(sqlite_hub: Settings, broker: PrivateBroker,
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _scale_down_under_load(sqlite_hub, broker, tmp_path, monkeypatch)
+
+
+@pytest.mark.postgres
+def test_scale_down_under_load_postgres(pg_hub: Settings, broker: PrivateBroker,
+                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _scale_down_under_load(pg_hub, broker, tmp_path, monkeypatch)
