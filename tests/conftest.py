@@ -11,7 +11,6 @@ import pytest
 
 from demo.broker import PrivateBroker
 
-ARTIFACTS = Path(__file__).parent / "_artifacts"
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 PG_URL = os.environ.get(
     "CANTEEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -29,11 +28,11 @@ def broker(tmp_path: Path) -> Iterator[PrivateBroker]:
         b.stop()
 
 
-@pytest.fixture
-def artifacts() -> Path:
-    """Directory for screenshots and other files a person may want to look at."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This run's folder for screenshots and other files a person may want to look at
+    (under pytest's temporary base; scripts/screenshots copies the documented ones to docs/)."""
+    return tmp_path_factory.mktemp("artifacts", numbered=False)
 
 
 def postgres_reachable() -> str | None:

@@ -6,7 +6,6 @@ import random
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from protocol.codec import encode, parse
 from protocol.envelope import Envelope, make_envelope
 from protocol.payloads.order import OrderPlaced
 from protocol.topics import device_downlink_topic, site_downlink_topic, status_filter, uplink_filter
+from tests.support.waiting import wait_for
 
 SITE = "site1"
 DEVICE = "kiosk1"
@@ -78,14 +78,6 @@ def open_store(cfg: AgentConfig) -> DeviceStore:
     return DeviceStore(cfg.store_path, site_id=cfg.site_id, device_id=cfg.device_id)
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll predicate until true; fail the test with `what` after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def outbox_depth(cfg: AgentConfig) -> int:

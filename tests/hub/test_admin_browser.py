@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -22,25 +19,19 @@ from hub.app import create_app
 from hub.models import Dish, Role, UserCreate
 from hub.services.users import create_user
 from hub.settings import Settings
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RunningHub,
+    free_port,
+    log_in,
+    new_page,
+    shoot,
+)
 
 ADMIN = ("boss", "admin-password-1")
 KITCHEN = ("wok", "kitchen-password-1")
 MANAGER = ("lin", "manager-password-1")
-
-
-@dataclass
-class RunningHub:
-    """Where a test hub listens and its database engine."""
-
-    url: str
-    engine: Engine
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -74,13 +65,6 @@ def running_hub(data_dir: Path) -> Iterator[RunningHub]:
         thread.join(timeout=10)
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -107,29 +91,6 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def new_page(browser: Browser, locale: str) -> Page:
-    """A fresh browser context (no cookies) whose Accept-Language is ``locale``."""
-    context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 860})
-    context.set_default_timeout(15_000)
-    return context.new_page()
-
-
-def log_in(page: Page, hub: RunningHub, user: tuple[str, str]) -> None:
-    """Open /admin/, get sent to the login page, and sign in."""
-    page.goto(f"{hub.url}/admin/")
-    expect(page).to_have_url(re.compile(r"/admin/login$"))
-    page.fill("#username", user[0])
-    page.fill("#password", user[1])
-    page.click("button[type=submit]")
-
-
-def shoot(page: Page, artifacts: Path, name: str) -> Path:
-    """Save a full-page screenshot under tests/_artifacts/ and return its path."""
-    path = artifacts / f"admin-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
 def dish_by_code(engine: Engine, code: str) -> Dish | None:
     """The dish row as stored, read straight from the database."""
     with Session(engine) as session:
@@ -143,7 +104,7 @@ def test_admin_creates_a_dish_priced_in_yuan_and_switches_language(
     log_in(page, hub, ADMIN)
     expect(page.locator(".page-title")).to_have_text("Dashboard")
     expect(page.get_by_test_id("signed-in-as")).to_contain_text("boss")
-    dashboard_en = shoot(page, artifacts, "dashboard-en")
+    shoot(page, artifacts, "admin-dashboard-en")
 
     # Create a dish through the SQLAdmin form: the price is typed in yuan.
     page.goto(f"{hub.url}/admin/dish/create")
@@ -155,7 +116,7 @@ def test_admin_creates_a_dish_priced_in_yuan_and_switches_language(
     page.fill("#price_cents", "12.5")
     page.check("input[name=tags][value=spicy]")
     page.check("input[name=allergens][value=soy]")
-    create_en = shoot(page, artifacts, "dish-form-en")
+    shoot(page, artifacts, "admin-dish-form-en")
     page.click("input[type=submit][value='Save']")
 
     expect(page).to_have_url(re.compile(r"/admin/dish/list"))
@@ -163,7 +124,7 @@ def test_admin_creates_a_dish_priced_in_yuan_and_switches_language(
     expect(row).to_contain_text("￥12.50")
     expect(row).to_contain_text("Mapo tofu")
     expect(row).to_contain_text("Spicy")
-    list_en = shoot(page, artifacts, "dishes-en")
+    shoot(page, artifacts, "admin-dishes-en")
 
     stored = dish_by_code(hub.engine, "mapo-tofu")
     assert stored is not None
@@ -189,29 +150,25 @@ def test_admin_creates_a_dish_priced_in_yuan_and_switches_language(
     expect(page.locator("thead")).to_contain_text("名称（中文）")
     expect(page.locator("tbody tr", has_text="mapo-tofu")).to_contain_text("辣")
     expect(page.get_by_text("新建菜品")).to_be_visible()
-    list_zh = shoot(page, artifacts, "dishes-zh")
+    shoot(page, artifacts, "admin-dishes-zh")
 
     # The choice sticks (cookie) on pages opened without ?lang=.
     page.goto(f"{hub.url}/admin/")
     expect(page.locator(".page-title")).to_have_text("概览")
     expect(page.get_by_text("今日订单")).to_be_visible()
     expect(page.locator(".dashboard-card", has_text="在售菜品").locator(".count")).to_have_text("1")
-    dashboard_zh = shoot(page, artifacts, "dashboard-zh")
+    shoot(page, artifacts, "admin-dashboard-zh")
 
     page.goto(f"{hub.url}/admin/dish/create")
     expect(page.locator("label[for=price_cents]")).to_have_text(re.compile("价格（元）"))
     expect(page.locator("label", has_text="花生 (peanut)")).to_be_visible()
-    create_zh = shoot(page, artifacts, "dish-form-zh")
+    shoot(page, artifacts, "admin-dish-form-zh")
 
     # Logging out ends the session: the admin pages send the browser back to the login.
     page.get_by_text("退出登录").click()
     expect(page).to_have_url(re.compile(r"/admin/login$"))
     page.goto(f"{hub.url}/admin/dish/list")
     expect(page).to_have_url(re.compile(r"/admin/login$"))
-
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for shot in (dashboard_en, create_en, list_en, list_zh, dashboard_zh, create_zh):
-        shutil.copyfile(shot, DOCS_SCREENSHOTS / shot.name)
 
 
 def test_kitchen_user_is_refused_in_both_languages(
@@ -221,7 +178,7 @@ def test_kitchen_user_is_refused_in_both_languages(
     log_in(page, hub, KITCHEN)
     error = page.get_by_test_id("login-error")
     expect(error).to_have_text("您的角色（后厨）无权使用管理后台，请联系管理员。")
-    refused_zh = shoot(page, artifacts, "login-refused-zh")
+    shoot(page, artifacts, "admin-login-refused-zh")
     page.goto(f"{hub.url}/admin/")
     expect(page).to_have_url(re.compile(r"/admin/login$"))  # no session was made
 
@@ -235,7 +192,6 @@ def test_kitchen_user_is_refused_in_both_languages(
     page.fill("#password", "not-the-password")
     page.click("button[type=submit]")
     expect(page.get_by_test_id("login-error")).to_have_text("Invalid credentials.")
-    shutil.copyfile(refused_zh, DOCS_SCREENSHOTS / refused_zh.name)
 
 
 def test_manager_may_use_the_admin_shell(hub: RunningHub, browser: Browser) -> None:

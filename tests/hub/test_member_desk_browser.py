@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -31,14 +30,14 @@ from hub.services.members import create_member
 from hub.services.users import create_user
 from hub.settings import Settings
 from rules.order import CouponKind
-from tests.hub.test_admin_browser import (
+from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    DOCS_SCREENSHOTS,
     RunningHub,
     free_port,
     log_in,
     new_page,
+    shoot,
 )
 
 CASHIER = ("mei", "cashier-password-1")
@@ -126,15 +125,6 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def shoot(page: Page, artifacts: Path, name: str) -> Path:
-    """A full-page screenshot under tests/_artifacts/, copied to docs/screenshots/."""
-    path = artifacts / f"member-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
-    return path
-
-
 def entries(engine: Engine, member_id: int) -> list[LedgerEntry]:
     """The member's ledger entries as stored, oldest first."""
     with Session(engine) as session:
@@ -171,7 +161,7 @@ def test_cashier_finds_a_member_by_phone_and_tops_up(
     expect(results).to_contain_text("张小明")
     expect(results).to_contain_text("138****5678")
     expect(results).not_to_contain_text(PHONE)
-    shoot(page, artifacts, "search-zh")
+    shoot(page, artifacts, "member-search-zh")
 
     results.get_by_role("link", name="打开").click()
     expect(page.get_by_test_id("member-name")).to_contain_text("张小明")
@@ -184,7 +174,7 @@ def test_cashier_finds_a_member_by_phone_and_tops_up(
         top_up(page, typed)
         expect(page.get_by_test_id("desk-error")).to_be_visible()
     expect(page.get_by_test_id("desk-error")).to_contain_text("请输入以元为单位的金额")
-    shoot(page, artifacts, "topup-refused-zh")
+    shoot(page, artifacts, "member-topup-refused-zh")
     top_up(page, "0")
     expect(page.get_by_test_id("desk-error")).to_have_text(
         "充值金额须在 ￥0.01 至 ￥10000.00 之间。"
@@ -205,7 +195,7 @@ def test_cashier_finds_a_member_by_phone_and_tops_up(
     ledger = page.get_by_test_id("ledger")
     expect(ledger.locator("tbody tr")).to_have_count(2)
     expect(ledger.locator("tbody tr").first).to_contain_text("充值赠送")  # newest first
-    shoot(page, artifacts, "profile-zh")
+    shoot(page, artifacts, "member-profile-zh")
 
     stored = entries(hub.engine, hub.member_id)
     assert [(e.kind, e.amount, e.balance_after, e.actor) for e in stored] == [
@@ -220,7 +210,7 @@ def test_cashier_finds_a_member_by_phone_and_tops_up(
     expect(receipt).to_contain_text("Top-up receipt")
     expect(receipt).to_contain_text("New stored value balance")
     expect(page.get_by_test_id("receipt-amount")).to_have_text("￥50.00")
-    shoot(page, artifacts, "topup-en")
+    shoot(page, artifacts, "member-topup-en")
     assert len(entries(hub.engine, hub.member_id)) == 2  # the reload wrote nothing
 
 
@@ -274,7 +264,7 @@ def test_manager_finds_by_card_and_issues_a_coupon(
     form.get_by_role("button", name="Record").click()
     expect(page.get_by_test_id("desk-done")).to_have_text("Adjustment recorded.")
     expect(page.get_by_test_id("balance-paid")).to_have_text("￥8.80")
-    shoot(page, artifacts, "coupon-en")
+    shoot(page, artifacts, "member-coupon-en")
     with Session(hub.engine) as session:
         held = session.exec(select(Coupon).where(Coupon.member_id == hub.member_id)).all()
     assert [(c.status, c.issued_by) for c in held] == [("issued", "lin")]
@@ -282,4 +272,4 @@ def test_manager_finds_by_card_and_issues_a_coupon(
     page.get_by_test_id("language-switch").get_by_text("中文").click()
     expect(page.get_by_test_id("coupons")).to_contain_text("午餐立减5元")
     expect(page.get_by_test_id("coupons")).to_contain_text("未使用")
-    shoot(page, artifacts, "coupon-zh")
+    shoot(page, artifacts, "member-coupon-zh")

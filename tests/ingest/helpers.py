@@ -6,8 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from hub.models import Device, DeviceKind, Site
 from hub.settings import Settings
 from protocol import EventAck, device_downlink_topic, parse
 from tests.hub.conftest import STRONG_SECRETS
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = "site1"
@@ -102,11 +102,13 @@ class FakeDevice:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{device}",
                                   protocol=MQTTProtocolVersion.MQTTv5)
         self.client.on_message = self._on_message
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.max_inflight_messages_set(1000)
         self.client.connect(broker.host, broker.port)
         self.client.subscribe(device_downlink_topic(site, device, "ack"), qos=1)
         self.client.loop_start()
-        time.sleep(0.2)
+        wait_for(subscribed.is_set, 5, f"the SUBACK of {device}'s ack topic")
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
@@ -133,14 +135,6 @@ class FakeDevice:
         self.client.loop_stop()
 
 
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll until check() is true, else fail naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def scalar(engine: Engine, sql: str, **params: Any) -> Any:

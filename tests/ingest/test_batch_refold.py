@@ -14,7 +14,7 @@ import hub.models  # noqa: F401  (every table, for create_all)
 from hub.models.tracking import OrderTrack, OrderTrackStation
 from hub.tracking.service import record
 from protocol import new_order_id
-from tests.kitchen.helpers import placed, state
+from tests.support.kitchen import placed, state
 
 
 def _engine(path: Path) -> sa.Engine:

@@ -67,7 +67,7 @@ def start_agent(procs: dict[str, subprocess.Popen[bytes]], conf: Path, device: s
 
 def run_screen(conf: Path, out: Path, *args: str, timeout: float = 60) -> dict[str, Any]:
     """Run the screen driver under Xvfb in a subprocess; its JSON result."""
-    env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_HOME": str(ROOT / "tests/_artifacts/kivy"),
+    env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_HOME": str(out.parent / "kivy"),
            "KIVY_LOG_MODE": "PYTHON"}
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", PY, str(DRIVER), str(conf),
            str(out), *args]

@@ -27,9 +27,8 @@ from edge_agent.store import DeviceStore
 from hub.models.tracking import OrderTrackEvent, OrderTrackStation
 from kiosk.kds.controller import KdsController
 from tests.kitchen.conftest import agent_toml, kitchen_toml, start_agent
-from tests.kitchen.helpers import LUNCH, draft
-from tests.kitchen.test_flow import HubTracker
-from tests.kitchen.test_kds_faults import wait
+from tests.support.kitchen import LUNCH, HubTracker, draft, resent_everything
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -52,7 +51,7 @@ def _start(links: dict[str, KitchenLink], cfg: KitchenConfig, make: object) -> N
     link = KitchenLink(cfg, make)  # type: ignore[arg-type]
     link.start()
     links[cfg.device_id] = link
-    wait(lambda: link.status.connected)
+    wait_for(lambda: link.status.connected)
 
 
 def _hub_station(engine: sa.Engine, order_id: str) -> str | None:
@@ -94,23 +93,23 @@ def test_late_started_from_a_display_that_was_off_never_reopens_a_bump(
     kiosk = DeviceStore(tmp_path / "kiosk-1.db", site_id="site-1", device_id="kiosk-1")
     orders = [kiosk.record_order(draft(LUNCH[0])).payload for _ in range(2)]
     first, second = (o.order_no for o in orders)
-    wait(lambda: shown(a) == [first, second])
+    wait_for(lambda: shown(a) == [first, second])
 
     # Display 2 is off; the cook at display 1 bumps the first ticket.
     assert a.key("1") == "select" and a.key("b") == "bump"
     assert shown(a) == [second]
-    wait(lambda: _hub_station(engine, orders[0].order_id) == "ready", 15)
+    wait_for(lambda: _hub_station(engine, orders[0].order_id) == "ready", 15)
 
     # Display 2 comes back and catches up; its started events are stamped after the bump.
     time.sleep(0.05)
     _start(links, b_cfg, lambda: _store(b_cfg))
-    wait(lambda: shown(b) == [second], 30, lambda: shown(b))
+    wait_for(lambda: shown(b) == [second], 30, lambda: shown(b))
 
     def b_started() -> list[OrderTrackEvent]:
         return [e for e in _hub_events(engine, orders[1].order_id)
                 if e.device_code == "kds-2" and e.state == "in_preparation"]
 
-    wait(lambda: len(b_started()) == 1, 15)  # display 2's start reached the site
+    wait_for(lambda: len(b_started()) == 1, 15)  # display 2's start reached the site
     events = _hub_events(engine, orders[0].order_id)
     bump_at = next(e.at for e in events if e.state == "ready")
     late = [e for e in events if e.device_code == "kds-2"]
@@ -121,19 +120,20 @@ def test_late_started_from_a_display_that_was_off_never_reopens_a_bump(
         assert late
 
     # The agents re-send everything (no hub acks): still bumped on both and at the hub.
-    time.sleep(6.0)
+    stores = [tmp_path / "kiosk-1.db", a_cfg.store_path, b_cfg.store_path]
+    wait_for(lambda: resent_everything(*stores), 60, "every event re-sent twice")
     assert shown(a) == shown(b) == [second]
     assert _hub_station(engine, orders[0].order_id) == "ready"
 
     # A real recall (at display 2) reopens the ticket on both and at the hub.
     assert b.key("r") == "recall"
     assert shown(b) == [first, second]
-    wait(lambda: shown(a) == [first, second], 15, lambda: shown(a))
-    wait(lambda: _hub_station(engine, orders[0].order_id) == "in_preparation", 15)
+    wait_for(lambda: shown(a) == [first, second], 15, lambda: shown(a))
+    wait_for(lambda: _hub_station(engine, orders[0].order_id) == "in_preparation", 15)
 
     # Bumped again at display 1: gone from both, ready at the hub.
     time.sleep(0.05)
     a.refresh()
     assert a.key("1") == "select" and a.key("b") == "bump"
-    wait(lambda: shown(a) == shown(b) == [second], 15, lambda: (shown(a), shown(b)))
-    wait(lambda: _hub_station(engine, orders[0].order_id) == "ready", 15)
+    wait_for(lambda: shown(a) == shown(b) == [second], 15, lambda: (shown(a), shown(b)))
+    wait_for(lambda: _hub_station(engine, orders[0].order_id) == "ready", 15)

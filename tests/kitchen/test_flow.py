@@ -24,40 +24,21 @@ from edge_agent.kitchen.kds_store import KdsStore
 from edge_agent.kitchen.link import KitchenLink
 from edge_agent.store import DeviceStore
 from hub.tracking import queries
-from hub.tracking.service import record
-from protocol import Envelope
 from tests.kitchen.conftest import agent_toml, kitchen_toml, run_screen, start_agent
-from tests.kitchen.helpers import LUNCH, draft
+from tests.support.kitchen import LUNCH, HubTracker, draft
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.screen, pytest.mark.slow]
 
 
-def wait(cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
-class HubTracker:
-    """Stands in for the ingest dispatch: applies kitchen events to the hub tracking tables."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-
-    def apply_envelope(self, env: Envelope) -> bool:
-        with self.engine.begin() as conn:
-            return record(conn, [env]).new > 0
-
-    def close(self) -> None:
-        pass
 
 
 def _link(cfg: KitchenConfig, make: Callable[[], object]) -> KitchenLink:
     link = KitchenLink(cfg, make)  # type: ignore[arg-type]
     link.start()
-    wait(lambda: link.status.connected)
+    wait_for(lambda: link.status.connected)
     return link
 
 
@@ -94,17 +75,17 @@ def test_order_to_kds_to_pickup_to_hub_through_restarts(
             kiosk.record_order(draft(*LUNCH))
 
     order(5)
-    wait(lambda: len(view.open_tickets()) == 10)
+    wait_for(lambda: len(view.open_tickets()) == 10)
     broker.kill()  # mid-shift crash of the site broker
-    wait(lambda: not kds.status.connected, 5)
+    wait_for(lambda: not kds.status.connected, 5)
     order(5)  # the kiosk keeps selling; its agent holds the orders in the outbox
     broker.start()
-    wait(lambda: len(view.open_tickets()) == 20, 30)
+    wait_for(lambda: len(view.open_tickets()) == 20, 30)
     kds.stop()  # the KDS goes away; the broker queues for its session
     order(5)
     time.sleep(1.0)
     kds = _link(kds_cfg, kds_store)
-    wait(lambda: len(view.open_tickets()) == 30, 30)
+    wait_for(lambda: len(view.open_tickets()) == 30, 30)
     keys = [t.key for t in view.open_tickets()]
     assert len(set(keys)) == 30  # nothing lost, nothing shown twice
     kds.stop()
@@ -116,24 +97,24 @@ def test_order_to_kds_to_pickup_to_hub_through_restarts(
     assert shown["after_bump"] == 0
     pick = board()
     numbers = [o.payload.order_no for o in _orders(kiosk)]
-    wait(lambda: all(pick.state_of(n) == "ready" for n in numbers), 30)
+    wait_for(lambda: all(pick.state_of(n) == "ready" for n in numbers), 30)
     assert pick.collect(numbers[0]) and pick.state_of(numbers[0]) == "collected"
     pickup.stop()
 
     # The hub comes back and catches up from its persistent session.
     tracker = _link(hub_cfg, lambda: HubTracker(engine))
     with Session(engine) as s:
-        wait(lambda: len(_states(engine)) == 15 and set(_states(engine).values()) <= {
+        wait_for(lambda: len(_states(engine)) == 15 and set(_states(engine).values()) <= {
             "ready", "collected"}, 30)
         # Ready can be folded before the kiosk's order.placed re-send lands: wait for all five.
         oid = _orders(kiosk)[1].payload.order_id
-        wait(lambda: len(getattr(queries.timeline(s, oid), "events", [])) == 5, 15)
+        wait_for(lambda: len(getattr(queries.timeline(s, oid), "events", [])) == 5, 15)
         tl = queries.timeline(s, oid)
         assert tl is not None and tl.state == "ready"
         assert [e.state for e in tl.events][:1] == ["placed"]
         assert sorted(e.state for e in tl.events) == [
             "in_preparation", "in_preparation", "placed", "ready", "ready"]
-    wait(lambda: _states(engine).get(_orders(kiosk)[0].payload.order_id) == "collected", 15)
+    wait_for(lambda: _states(engine).get(_orders(kiosk)[0].payload.order_id) == "collected", 15)
     tracker.stop()
 
 

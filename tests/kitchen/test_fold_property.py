@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from edge_agent.kitchen.kds_store import KdsStore
 from protocol import Envelope, new_order_id
 from protocol.payloads.kitchen import OrderStateChanged, fold_states
-from tests.kitchen.helpers import T0, placed, state
+from tests.support.kitchen import T0, placed, state
 
 STATIONS = ("wok", "noodles")
 

@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,21 +20,15 @@ import pytest
 from demo.broker import PrivateBroker
 from edge_agent.kitchen.config import load_kitchen_config
 from edge_agent.kitchen.kds_store import KdsStore
-from edge_agent.kitchen.link import KitchenLink, display_topic
+from edge_agent.kitchen.link import KitchenLink
 from edge_agent.store import DeviceStore
 from tests.kitchen.conftest import PY, ROOT, agent_toml, kitchen_toml, start_agent
-from tests.kitchen.helpers import LUNCH, draft
+from tests.support.kitchen import LUNCH, draft, wait_online
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.faults
 
 
-def wait(cond: Callable[[], bool], timeout: float = 30.0, show: Callable[[], object] = str) -> None:
-    """Poll until cond() or fail (with what show() returns)."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in time: {show()}")
-        time.sleep(0.05)
 
 
 def _tickets(db: Path) -> tuple[int, int, int]:
@@ -64,18 +58,6 @@ def kds_procs() -> Iterator[list[subprocess.Popen[bytes]]]:
             p.wait(10)
 
 
-def wait_online(broker: PrivateBroker, device: str, timeout: float = 30.0) -> None:
-    """Until the kitchen device's retained presence says online (its subscription exists)."""
-    from paho.mqtt import subscribe
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        msg = subscribe.simple(display_topic("site-1", device), hostname=broker.host,
-                               port=broker.port, retained=True)
-        if b'"online"' in bytes(msg.payload):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{device} never came online")
 
 
 def _start_kds(procs: list[subprocess.Popen[bytes]], conf: Path) -> subprocess.Popen[bytes]:
@@ -96,14 +78,14 @@ def test_kill_9_of_the_kds_mid_burst_loses_and_doubles_nothing(
     kds = _start_kds(kds_procs, conf)
     wait_online(broker, "kds-1")
     kiosk.record_order(draft(*LUNCH))
-    wait(lambda: _tickets(db)[0] == 2, 30, lambda: _tickets(db))
+    wait_for(lambda: _tickets(db)[0] == 2, 30, lambda: _tickets(db))
 
     n_orders = 300
     placed = threading.Event()
 
     t = threading.Thread(target=lambda: _burst_in_thread(tmp_path, n_orders - 1, placed))
     t.start()
-    wait(lambda: _tickets(db)[0] >= 120, 30, lambda: _tickets(db))
+    wait_for(lambda: _tickets(db)[0] >= 120, 30, lambda: _tickets(db))
     kds.send_signal(signal.SIGKILL)  # mid-burst, no goodbye
     kds.wait(10)
     killed_at = _tickets(db)[0]
@@ -111,7 +93,7 @@ def test_kill_9_of_the_kds_mid_burst_loses_and_doubles_nothing(
     _start_kds(kds_procs, conf)
     t.join(60)
     assert placed.is_set()
-    wait(lambda: _tickets(db)[0] == 2 * n_orders, 60, lambda: _tickets(db))
+    wait_for(lambda: _tickets(db)[0] == 2 * n_orders, 60, lambda: _tickets(db))
     time.sleep(1.0)  # redeliveries still in flight would show up as extra events
     rows, distinct, events = _tickets(db)
     assert killed_at < 2 * n_orders  # the kill really landed mid-burst
@@ -148,9 +130,9 @@ def test_a_failed_commit_is_not_acknowledged_and_comes_again(
     link = KitchenLink(cfg, store)
     link.start()
     try:
-        wait(lambda: link.status.connected)
+        wait_for(lambda: link.status.connected)
         kiosk.record_order(draft(*LUNCH))
-        wait(lambda: _tickets(cfg.store_path)[0] == 2)
+        wait_for(lambda: _tickets(cfg.store_path)[0] == 2)
         # Another writer holds the store: every KDS commit now fails ("database is locked").
         blocker = sqlite3.connect(cfg.store_path, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")
@@ -160,7 +142,7 @@ def test_a_failed_commit_is_not_acknowledged_and_comes_again(
         assert link.applied == 1  # nothing committed while locked
         blocker.execute("ROLLBACK")
         blocker.close()
-        wait(lambda: _tickets(cfg.store_path)[0] == 22, 30)
+        wait_for(lambda: _tickets(cfg.store_path)[0] == 22, 30)
         time.sleep(1.0)
         assert _tickets(cfg.store_path) == (22, 22, 22)
         assert link.applied == 11

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,10 +16,10 @@ from edge_agent.kitchen.config import load_kitchen_config
 from edge_agent.kitchen.kds_store import KdsStore
 from protocol import make_envelope, new_order_id
 from tests.kitchen.conftest import kitchen_toml, run_screen
-from tests.kitchen.helpers import LUNCH, draft, named_catalog, state
+from tests.support.kitchen import LUNCH, draft, named_catalog, state
+from tests.support.screenshots import publish_screenshot
 
 pytestmark = pytest.mark.screen
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -49,7 +48,7 @@ def test_kds_and_pickup_screens(broker: PrivateBroker, tmp_path: Path, lang: str
     assert min(out["header_gaps"]) >= 8  # dp(10) spacing
     named = {"zh": {"炒锅", "面档"}, "en": {"Wok", "Noodle Bar"}}[lang]
     assert {c[4] for c in out["cards"]} == named
-    shutil.copy(tmp_path / f"kds-{lang}0001.png", DOCS / f"kds-{lang}.png")
+    publish_screenshot(tmp_path / f"kds-{lang}0001.png", f"kds-{lang}.png")
 
     pconf = kitchen_toml(tmp_path / "pickup.toml", broker, "pickup-1", mode="pickup",
                          language=lang)
@@ -66,11 +65,11 @@ def test_kds_and_pickup_screens(broker: PrivateBroker, tmp_path: Path, lang: str
                      str(tmp_path / f"pickup-{lang}.png"))
     assert out["ready"][:3] == ["A036", "A035", "A034"]
     assert len(out["preparing"]) == 4
-    shutil.copy(tmp_path / f"pickup-{lang}0001.png", DOCS / f"pickup-{lang}.png")
+    publish_screenshot(tmp_path / f"pickup-{lang}0001.png", f"pickup-{lang}.png")
 
 
 def _t0() -> datetime:
-    from tests.kitchen.helpers import T0
+    from tests.support.kitchen import T0
 
     return T0
 
@@ -82,8 +81,7 @@ def test_kds_banner_when_the_broker_is_killed(broker: PrivateBroker, tmp_path: P
     from paho.mqtt import publish
 
     from protocol.codec import encode
-    from tests.kitchen.helpers import placed
-    from tests.kitchen.test_kds_faults import wait_online
+    from tests.support.kitchen import placed, wait_online
 
     kconf = kitchen_toml(tmp_path / "kds.toml", broker, "kds-1", language="zh")
     out: dict[str, Any] = {}
@@ -103,4 +101,4 @@ def test_kds_banner_when_the_broker_is_killed(broker: PrivateBroker, tmp_path: P
     assert banner.startswith("与厨房服务器断开 — 断开于 ") and "最后消息" in banner
     assert "无" not in banner.split("最后消息")[1]  # a real last-message time is shown
     assert len(out["cards"]) == 4  # tickets stay while offline
-    shutil.copy(tmp_path / "kds-offline-zh0001.png", DOCS / "kds-offline-zh.png")
+    publish_screenshot(tmp_path / "kds-offline-zh0001.png", "kds-offline-zh.png")

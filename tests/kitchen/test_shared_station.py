@@ -20,8 +20,8 @@ from edge_agent.kitchen.link import KitchenLink
 from edge_agent.store import DeviceStore
 from kiosk.kds.controller import KdsController
 from tests.kitchen.conftest import agent_toml, kitchen_toml, start_agent
-from tests.kitchen.helpers import LUNCH, draft
-from tests.kitchen.test_kds_faults import wait
+from tests.support.kitchen import LUNCH, draft, resent_everything
+from tests.support.waiting import wait_for
 
 
 def _store(cfg: KitchenConfig) -> KdsStore:
@@ -50,7 +50,7 @@ def test_a_bump_on_one_display_shows_on_the_other(
         link = KitchenLink(cfg, lambda cfg=cfg: _store(cfg))  # type: ignore[misc]
         link.start()
         links.append(link)
-    wait(lambda: all(link.status.connected for link in links))
+    wait_for(lambda: all(link.status.connected for link in links))
     screens = [KdsController(_store(cfg), cfg) for cfg in cfgs]
 
     def shown(i: int) -> list[str]:
@@ -58,21 +58,22 @@ def test_a_bump_on_one_display_shows_on_the_other(
 
     kiosk = DeviceStore(tmp_path / "kiosk-1.db", site_id="site-1", device_id="kiosk-1")
     numbers = [kiosk.record_order(draft(*LUNCH)).payload.order_no for _ in range(3)]
-    wait(lambda: shown(0) == numbers and shown(1) == numbers)
+    wait_for(lambda: shown(0) == numbers and shown(1) == numbers)
 
     # The cook at display 1 bumps the first ticket; display 2 loses it too.
     assert screens[0].key("1") == "select" and screens[0].key("b") == "bump"
     assert shown(0) == numbers[1:]
-    wait(lambda: shown(1) == numbers[1:], 15)
+    wait_for(lambda: shown(1) == numbers[1:], 15)
 
     # At display 2 the other cook bumps the second one, then recalls it.
     screens[1].refresh()
     assert screens[1].key("1") == "select" and screens[1].key("b") == "bump"
-    wait(lambda: shown(0) == numbers[2:], 15)
+    wait_for(lambda: shown(0) == numbers[2:], 15)
     time.sleep(0.05)  # the recall is stamped later than the bump
     assert screens[1].key("r") == "recall"
-    wait(lambda: shown(0) == numbers[1:], 15)
+    wait_for(lambda: shown(0) == numbers[1:], 15)
 
     # The agents re-send every event (no hub acks them here): replays change nothing.
-    time.sleep(6.0)
+    stores = [tmp_path / "kiosk-1.db", *(cfg.store_path for cfg in cfgs)]
+    wait_for(lambda: resent_everything(*stores), 60, "every event re-sent twice")
     assert shown(0) == shown(1) == numbers[1:]

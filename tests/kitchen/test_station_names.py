@@ -11,7 +11,7 @@ from edge_agent.kitchen.config import KitchenConfig
 from edge_agent.kitchen.kds_store import KdsStore
 from kiosk.kds.controller import KdsController
 from protocol import make_envelope, new_order_id
-from tests.kitchen.helpers import LUNCH, T0, draft, named_catalog
+from tests.support.kitchen import LUNCH, T0, draft, named_catalog
 
 
 def screen(tmp_path: Path, language: str) -> KdsController:

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hub.tracking.service import record
 from protocol import Envelope, new_order_id
 from tests.hub.conftest import auth, client, hub_app, hub_settings, token_for  # noqa: F401
-from tests.kitchen.helpers import T0, placed, state
+from tests.support.kitchen import T0, placed, state
 
 Auth = Callable[[str], dict[str, str]]
 API = "/api/v1/tracking"

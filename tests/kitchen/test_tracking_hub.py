@@ -17,7 +17,7 @@ from hub.models.tracking import OrderTrackStation
 from hub.tracking import queries
 from hub.tracking.service import record
 from protocol import new_order_id
-from tests.kitchen.helpers import T0, placed, state
+from tests.support.kitchen import T0, placed, state
 
 
 @pytest.fixture

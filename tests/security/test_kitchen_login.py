@@ -18,7 +18,7 @@ from protocol.payloads.kitchen import OrderStateChanged
 from protocol.payloads.order import OrderPlaced
 from protocol.topics import kitchen_filter, uplink_filter, uplink_topic
 from tests.edge.conftest import agent_config, wait_for
-from tests.kitchen.helpers import placed, state
+from tests.support.kitchen import placed, state
 from tests.security.conftest import HUB_USER, OTHER_SITE, SITE, Fleet
 from tests.security.mqtt_probe import Probe
 

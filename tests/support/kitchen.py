@@ -1,10 +1,19 @@
-"""Orders and events for the kitchen tests, built with the real protocol models."""
+"""Kitchen test helpers: orders and events built with the real protocol models, a stand-in
+for the hub's tracking ingest, and conditions to wait on."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
+from demo.broker import PrivateBroker
+from edge_agent.kitchen.link import display_topic
+from hub.tracking.service import record
 from protocol import Envelope, make_envelope, new_order_id
 from protocol.payloads.kitchen import OrderStateChanged
 
@@ -69,3 +78,47 @@ def named_catalog(version: int = 1, stations: tuple[tuple[str, str, str], ...] =
                     "price_cents": 500, "station": st} for d, zh, en, st, _ in LUNCH],
         "stations": [{"code": c, "name_zh": zh, "name_en": en} for c, zh, en in stations],
     })
+
+class HubTracker:
+    """Stands in for the ingest dispatch: applies kitchen events to the hub tracking tables."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def apply_envelope(self, env: Envelope) -> bool:
+        with self.engine.begin() as conn:
+            return record(conn, [env]).new > 0
+
+    def close(self) -> None:
+        pass
+
+
+def wait_online(broker: PrivateBroker, device: str, timeout: float = 30.0) -> None:
+    """Until the kitchen device's retained presence says online (its subscription exists)."""
+    from paho.mqtt import subscribe
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = subscribe.simple(display_topic("site-1", device), hostname=broker.host,
+                               port=broker.port, retained=True)
+        if b'"online"' in bytes(msg.payload):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{device} never came online")
+
+
+def resent_everything(*stores: Path, times: int = 3) -> bool:
+    """Whether every event queued in these device stores was published at least `times` times.
+
+    With no hub on the site nothing is acknowledged, so the agents keep re-sending: once this
+    holds, the displays have been handed every replay at least twice.
+    """
+    for db in stores:
+        conn = sqlite3.connect(db, timeout=10)
+        try:
+            low = conn.execute("SELECT min(attempts) FROM outbox").fetchone()[0]
+        finally:
+            conn.close()
+        if low is not None and low < times:
+            return False
+    return True

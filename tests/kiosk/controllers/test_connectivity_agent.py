@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,18 +17,11 @@ from edge_agent.store import DeviceStore
 from kiosk.config import ConnectivityConfig
 from kiosk.services.connectivity import AgentConnectivity, build_connectivity
 from tests.kiosk.controllers.conftest import make_kiosk
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll until true, or fail naming what never happened."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def linked(store: DeviceStore) -> bool:

@@ -71,7 +71,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, Any]) -> Ite
 
 
 @pytest.fixture(scope="session")
-def ui(kiosk: Kiosk, sims: dict[str, Any]) -> Iterator[Driver]:
+def ui(kiosk: Kiosk, sims: dict[str, Any], artifacts: Path) -> Iterator[Driver]:
     """The kiosk window (1280x800, windowed), reused by every test of the session."""
     from kiosk.app import KioskApp, configure_window
 
@@ -81,7 +81,7 @@ def ui(kiosk: Kiosk, sims: dict[str, Any]) -> Iterator[Driver]:
     from kivy.core.window import Window
 
     Window.size = (1280, 800)  # the window may exist before the config was read
-    driver = Driver(app, kiosk, sims)
+    driver = Driver(app, kiosk, sims, artifacts)
     driver.settle()
     yield driver
     app.root.presenter.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,16 +12,15 @@ from kivy.tests.common import UnitTestTouch
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "tests" / "_artifacts"
-DOCS = ROOT / "docs" / "screenshots"
+from tests.support.screenshots import publish_screenshot
 
 
 class Driver:
     """One app, one window, reused by every screen test of the session."""
 
-    def __init__(self, app: Any, kiosk: Any, sims: dict[str, Any]) -> None:
+    def __init__(self, app: Any, kiosk: Any, sims: dict[str, Any], artifacts: Path) -> None:
         self.app = app
+        self.artifacts = artifacts
         self.kiosk = kiosk
         self.journey = kiosk.journey
         self.sims = sims
@@ -91,19 +89,18 @@ class Driver:
                 if isinstance(w, Label) and w.text and w.opacity > 0]
 
     def screenshot(self, name: str, docs: bool = True) -> Path:
-        """Save the window to tests/_artifacts/<name>.png (and docs/screenshots/)."""
+        """Save the window to the run's artifacts as <name>.png (published to the docs when
+        refreshing them and `docs` is true)."""
         from kivy.core.window import Window
 
         self.settle()
         Window.canvas.ask_update()
         Window.dispatch("on_draw")  # read what was just drawn, not an undefined back buffer
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        written = Path(Window.screenshot(name=str(ARTIFACTS / f"{name}.png")))
-        target = ARTIFACTS / f"{name}.png"
+        written = Path(Window.screenshot(name=str(self.artifacts / f"{name}.png")))
+        target = self.artifacts / f"{name}.png"
         written.replace(target)  # Window.screenshot appends 0001 to the name
         if docs:
-            DOCS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(target, DOCS / f"{name}.png")
+            publish_screenshot(target)
         return target
 
 

@@ -1,0 +1,60 @@
+"""Browser tests' shared parts: Debian Chromium, pages in a language, the admin login,
+full-page screenshots, a hub that listens on a real port."""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.engine import Engine
+
+from tests.support.screenshots import publish_screenshot
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+@dataclass
+class RunningHub:
+    """Where a test hub listens and its database engine."""
+
+    url: str
+    engine: Engine
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def new_page(browser: Browser, locale: str) -> Page:
+    """A fresh browser context (no cookies) whose Accept-Language is ``locale``."""
+    context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 860})
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+def log_in(page: Page, hub: RunningHub, user: tuple[str, str]) -> None:
+    """Open /admin/, get sent to the login page, and sign in."""
+    page.goto(f"{hub.url}/admin/")
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+    page.fill("#username", user[0])
+    page.fill("#password", user[1])
+    page.click("button[type=submit]")
+
+
+def shoot(page: Page, artifacts: Path, name: str, publish: bool = True) -> Path:
+    """A full-page screenshot `name`.png in the run's artifacts (published to docs/screenshots/
+    when refreshing them and `publish` is true)."""
+    path = artifacts / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if publish:
+        publish_screenshot(path)
+    return path
