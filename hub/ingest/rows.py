@@ -8,6 +8,36 @@ from typing import Any
 from hub.ingest.directory import HubDish, KnownDevice
 from protocol import Envelope, FeedbackGiven, OrderPlaced
 
+# Where each numeric field of an ingested message is stored as is: "type:path" (the path
+# as tests/ingest/test_wire_widths.py walks the payload's JSON schema) -> "table.column"s.
+# () means the hub reads the value but keeps no column of it. Every numeric field of every
+# uplink type must be named here, and each column must hold the field's whole wire range
+# (the test fails on a new field, or a column narrower than the wire). Downlinks are not
+# here: the hub writes them from its own rows, it never stores them from the wire.
+WIRE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "order.placed:lines[].qty": ("order_line.qty",),
+    "order.placed:lines[].unit_price_cents": ("order_line.unit_price_cents",),
+    "order.placed:lines[].weight_g": ("order_line.weight_g",),
+    "order.placed:lines[].modifiers[].price_delta_cents": (
+        "order_line_modifier.price_delta_cents",),
+    "order.placed:lines[].line_total_cents": ("order_line.line_total_cents",),
+    "order.placed:subtotal_cents": ("orders.subtotal_cents",
+                                    "sync_price_review.kiosk_subtotal_cents"),
+    "order.placed:discount_cents": ("orders.discount_cents",),
+    "order.placed:total_cents": ("orders.total_cents", "sync_price_review.kiosk_total_cents",
+                                 "order_posting.total_cents"),
+    "order.placed:payments[].amount_cents": ("payment.amount_cents",),
+    "order.placed:pricing.catalog_version": (),  # compared with the hub's, not stored
+    "order.placed:pricing.set_meals[].picks[].line": (),  # an index into the order's lines
+    "feedback.given:rating": ("feedback.rating",),
+    "device.heartbeat:queue_depth": ("sync_device_health.queue_depth",),
+    "device.heartbeat:oldest_unsent_age_s": ("sync_device_health.oldest_unsent_age_s",),
+    "device.heartbeat:catalog_version": ("sync_device_health.catalog_version",),
+    "device.heartbeat:config_version": (),
+    "device.heartbeat:disk_free_mb": (),
+    "device.heartbeat:uptime_s": (),
+}
+
 # Column widths of the hub tables that are narrower than what the wire allows:
 # refuse up front, so a message never fails half-way through a batch insert.
 _LIMITS = (("dish id", 32), ("modifier name", 60), ("payment reference", 120))

@@ -37,6 +37,7 @@ from paho.mqtt.properties import Properties
 from sqlalchemy.engine import Engine
 
 from hub.ingest.classify import Inbound
+from hub.ingest.db_errors import describe
 from hub.ingest.writer import BatchWriter, Outcome
 from protocol import Ack, EventAck, encode, make_envelope, uplink_filter
 from protocol.payloads.ack import MAX_ACKS
@@ -274,11 +275,14 @@ class IngestWorker:
             try:
                 outcomes = self.writer.write(batch)
                 break
-            except sa.exc.DBAPIError as err:
-                # Database down or locked: keep the batch unacknowledged and retry;
-                # if we are stopped meanwhile the broker redelivers it to someone.
+            except Exception as err:
+                # The writer raises only what is not a message's fault (it dead-letters a
+                # data error itself): the database is down or locked, or a bug. Keep the
+                # batch unacknowledged and retry; if we are stopped meanwhile the broker
+                # redelivers it to someone. A bug logs its traceback.
                 log.error("batch of %d not committed (%s); retrying in %.1fs",
-                          len(batch), err.orig, delay)
+                          len(batch), describe(err), delay,
+                          exc_info=not isinstance(err, sa.exc.DBAPIError))
                 if self._stop.wait(delay):
                     return
                 delay = min(delay * 2, DB_RETRY_MAX_S)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from hub.db_types import utcnow
 from hub.downlinks.members import HEARTBEAT_CACHE_KEY, note_cache_versions
 from hub.ingest.classify import MAX_KEPT_BYTES, Accepted, Inbound, Rejected, classify
+from hub.ingest.db_errors import Fault, describe, fault_of
 from hub.ingest.directory import Directory, KnownDevice
 from hub.ingest.handlers import HANDLERS, Stored, run_handlers
 from hub.ingest.reprice import Review, reprice, reprice_order
@@ -33,6 +34,7 @@ from protocol import DeviceHeartbeat, FeedbackGiven, OrderPlaced
 log = logging.getLogger(__name__)
 
 RACE_RETRIES = 3
+DATA_ERROR = "data_error"  # dead-letter reason: the database refused this message's rows
 # Uplink types this hub ingests: those with a row in the handler registry, and heartbeats.
 STORED_TYPES = frozenset(HANDLERS) | {"device.heartbeat"}
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -81,32 +83,60 @@ class BatchWriter:
         self._effects: Counter[str] = Counter()  # handler counts of the open transaction
 
     def write(self, batch: Sequence[Inbound]) -> list[Outcome]:
-        """Commit a batch and return its outcomes; raises only when the database is unusable."""
+        """Commit a batch and return its outcomes.
+
+        Raises only when the database is unusable (an outage, or an error not known to be
+        a message's fault): the caller keeps the batch unacknowledged and retries it. A
+        data error never comes out of here: the batch is written message by message and
+        the message at fault is dead-lettered (``data_error``) and answered "rejected".
+        """
         items: list[Accepted | Rejected] = [classify(m) for m in batch]
-        for attempt in range(RACE_RETRIES):
+        for attempt in range(1, RACE_RETRIES + 1):
             try:
-                with self.engine.begin() as conn:
-                    outcomes = self._write(conn, items)
-                self.counts.update(o.result for o in outcomes)
-                self.counts.update(self._effects)
-                return outcomes
-            except sa.exc.IntegrityError as err:
-                log.info("batch raced another worker (attempt %d): %s", attempt + 1, err.orig)
-        # Still failing: one message per transaction, so one bad row cannot block the rest.
-        outcomes = []
+                return self._commit(items)
+            except Exception as err:
+                fault = fault_of(err)
+                if fault is Fault.OUTAGE:
+                    raise
+                if fault is Fault.INTEGRITY and attempt < RACE_RETRIES:
+                    # Usually two workers inserting the same id: the retry finds it stored.
+                    log.info("batch raced another worker (attempt %d): %s",
+                             attempt, describe(err))
+                    continue
+                log.warning("batch of %d refused by the database (%s: %s); "
+                            "writing it message by message", len(items), fault, describe(err))
+                break
+        outcomes: list[Outcome] = []
         for item in items:
-            try:
-                with self.engine.begin() as conn:
-                    outcomes.extend(self._write(conn, [item]))
-                self.counts.update(self._effects)
-            except (sa.exc.IntegrityError, sa.exc.DataError) as err:
-                log.warning("message refused by the database: %s", err.orig)
-                bad = Rejected(item.inbound, "db_rejected", str(err.orig)[:1000],
-                               *_ids(item))
-                with self.engine.begin() as conn:
-                    outcomes.extend(self._write(conn, [bad]))
-        self.counts.update(o.result for o in outcomes)
+            outcomes.extend(self._write_alone(item))
         return outcomes
+
+    def _commit(self, items: Sequence[Accepted | Rejected]) -> list[Outcome]:
+        with self.engine.begin() as conn:
+            outcomes = self._write(conn, items)
+        self.counts.update(o.result for o in outcomes)
+        self.counts.update(self._effects)
+        return outcomes
+
+    def _write_alone(self, item: Accepted | Rejected) -> list[Outcome]:
+        """One message in its own transaction; dead-lettered if it alone is refused."""
+        for attempt in range(1, 3):
+            try:
+                return self._commit([item])
+            except Exception as err:
+                fault = fault_of(err)
+                if fault is Fault.OUTAGE:
+                    raise  # the batch is retried whole; what committed comes back "duplicate"
+                if fault is Fault.INTEGRITY and attempt == 1:
+                    continue  # a race on this very id settles on the second try
+                if isinstance(item, Rejected):
+                    raise  # its dead letter itself cannot be stored: not a message's fault
+                detail = describe(err)
+                log.warning("message %s dead-lettered, refused by the database: %s",
+                            _ids(item)[2], detail)
+                self.counts["data_error"] += 1
+                return self._commit([Rejected(item.inbound, DATA_ERROR, detail, *_ids(item))])
+        raise AssertionError("unreachable")
 
     # ---- one transaction ---------------------------------------------------
 

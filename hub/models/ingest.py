@@ -106,9 +106,11 @@ class DeviceHealth(SQLModel, table=True):
 
     device_id: int = Field(primary_key=True, foreign_key="device.id", ondelete="CASCADE")
     heartbeat_at: datetime | None = utc_field()
-    queue_depth: int = 0
-    oldest_unsent_age_s: int | None = None
-    catalog_version: int | None = None
+    # BIGINT: the heartbeat's counts are protocol Counts (up to 2^53 - 1); an INTEGER
+    # column refused a valid heartbeat on PostgreSQL (hub/ingest/rows.py, WIRE_COLUMNS).
+    queue_depth: int = Field(default=0, sa_type=sa.BigInteger)
+    oldest_unsent_age_s: int | None = Field(default=None, sa_type=sa.BigInteger)
+    catalog_version: int | None = Field(default=None, sa_type=sa.BigInteger)
     app_version: str | None = Field(default=None, max_length=200)
     status: str = Field(default="ok", max_length=16)
 

@@ -55,7 +55,11 @@ def test_every_bad_message_dead_lettered_or_deduplicated(
             return json.dumps({**doc, **changes}).encode()
 
         unknown_type = variant(message_id=mid0.replace(mid0[-4:], "aaaa"), type="order.voided")
-        wrong_version = variant(schema_version="2.0")
+        wrong_version = variant(message_id=mid0.replace(mid0[-4:], "dddd"), schema_version="2.0")
+        nested: object = 1
+        for _ in range(20):
+            nested = [nested]
+        too_deep = variant(message_id=mid0.replace(mid0[-4:], "eeee"), padding=nested)
         oversized = variant(message_id=mid0.replace(mid0[-4:], "cccc"), padding="x" * 70_000)
         bad_payload = variant(message_id=mid0.replace(mid0[-4:], "bbbb"),
                               payload={**doc["payload"], "total_cents": 1})
@@ -65,6 +69,7 @@ def test_every_bad_message_dead_lettered_or_deduplicated(
             (order_topic, b"\xff\xfe not utf-8", "not_utf8"),
             (uplink_topic(SITE, "k1", "order.voided"), unknown_type, "unknown_type"),
             (order_topic, wrong_version, "unsupported_major"),
+            (order_topic, too_deep, "too_deep"),
             (order_topic, oversized, "too_large"),
             (order_topic, bad_payload, "invalid_payload"),
             (order_topic, other[0][2], "topic_mismatch"),  # k2's order on k1's topic
@@ -91,6 +96,13 @@ def test_every_bad_message_dead_lettered_or_deduplicated(
         assert k1.result(other[0][0])[0][0] == "rejected"
         assert "topic_mismatch" in (k1.result(other[0][0])[0][1] or "")
         assert k1.result(json.loads(bad_payload)["message_id"])[0][0] == "rejected"
+        # Also when the envelope itself could not be read (issue 11 item 3): the id is
+        # read leniently, so the device parks the message instead of re-sending it.
+        for unreadable, reason in ((wrong_version, "unsupported_major"), (too_deep, "too_deep")):
+            message_id = json.loads(unreadable)["message_id"]
+            wait_for(lambda m=message_id: bool(k1.result(m)), 20, f"{reason} acked")
+            [(result, why)] = k1.result(message_id)
+            assert result == "rejected" and why is not None and why.startswith(reason)
         assert _counts(engine) == before  # nothing half-written
         assert scalar(engine, "SELECT order_no FROM orders WHERE id = :i",
                       i=doc["payload"]["order_id"]) == doc["payload"]["order_no"]
