@@ -152,7 +152,7 @@ class Supervisor:
             return
         delay = self.policy.delay(len(st.restarts) + 1)
         st.restart_at = now + delay
-        log.warning("%s exited (%s); restart %d of at most %d in %.0f s, in %.1f s",
+        log.warning("%s exited (%s); restart %d of at most %d in %.0f s, in %.3g s",
                     unit.name, how, len(st.restarts) + 1, self.policy.burst,
                     self.policy.interval_s, delay)
 
