@@ -9,6 +9,7 @@ from hub.api.routes import auth, dishes, members, menus, set_meals, sites, sync,
 from hub.api.routes.accounts import router as accounts_router
 from hub.api.routes.fleet import router as fleet_router
 from hub.api.routes.identity import router as identity_router
+from hub.api.routes.sync_conflicts import router as sync_conflicts_router
 from hub.models.users import Role
 
 api_router = APIRouter()
@@ -21,6 +22,7 @@ api_router.include_router(set_meals.router)
 api_router.include_router(menus.router)
 api_router.include_router(members.router)
 api_router.include_router(sync.router)
+api_router.include_router(sync_conflicts_router)
 api_router.include_router(tracking.router)
 api_router.include_router(identity_router)
 api_router.include_router(accounts_router)
