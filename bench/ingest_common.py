@@ -102,8 +102,13 @@ def worker_env(settings: Settings, b: PrivateBroker) -> dict[str, str]:
 
 
 @contextmanager
-def workers(settings: Settings, b: PrivateBroker, n: int, *args: str) -> Iterator[None]:
-    """n worker processes on the shared subscription, started and subscribed."""
+def workers(settings: Settings, b: PrivateBroker, n: int, *args: str,
+            crash: bool = False) -> Iterator[None]:
+    """n worker processes on the shared subscription, started and subscribed.
+
+    At the end they get SIGTERM (a clean stop ends their sessions), or SIGKILL with
+    ``crash``: their sessions then stay at the broker for their session expiry.
+    """
     procs = []
     for i in range(n):
         procs.append(subprocess.Popen(
@@ -125,7 +130,10 @@ def workers(settings: Settings, b: PrivateBroker, n: int, *args: str) -> Iterato
         yield
     finally:
         for p in procs:
-            p.terminate()
+            if crash:
+                p.kill()
+            else:
+                p.terminate()
             p.wait(30)
 
 

@@ -2,8 +2,9 @@
 
 The simulated kiosk records the orders with no agent running; then the agent
 starts and the clock runs until its outbox is empty (every order committed at
-the hub and acknowledged). Also: the same backlog waiting at the broker for a
-stopped worker. SQLite and PostgreSQL.
+the hub and acknowledged). Also: the same backlog waiting at the broker in the
+session of a worker that crashed and restarts within its session expiry (a worker
+stopped cleanly ends its session; docs/architecture.md). SQLite and PostgreSQL.
 
 Run: .venv/bin/python bench/ingest_drain.py [--orders 10000]
 """
@@ -58,18 +59,19 @@ def device_backlog(work: Path, backend: str, n: int, window: int) -> float:
 
 
 def broker_backlog(work: Path, backend: str, n: int) -> float:
-    """Seconds for a worker that starts with n orders already queued in its session."""
+    """Seconds for a worker that restarts with n orders already queued in its session."""
     orders = make_orders(["k1"], n)
+    expiry = ("--session-expiry-s", "3600")  # the backlog is published while it is down
     with broker(work) as b, hub_db(work, backend, ["k1"]) as settings:
-        with workers(settings, b, 1):
-            pass  # creates the persistent session, then stops
+        with workers(settings, b, 1, *expiry, crash=True):
+            pass  # creates the session, then dies with it still at the broker
         fleet = Fleet(b, ["k1"])
         fleet.expect = n
         infos = [fleet.publish(d, t, raw) for d, _, t, raw in orders]
         for info in infos:
             info.wait_for_publish(60)
         t0 = time.perf_counter()
-        with workers(settings, b, 1):
+        with workers(settings, b, 1, *expiry):
             if not fleet.done.wait(300):
                 raise RuntimeError(f"only {len(fleet.acked)} of {n} acknowledged")
             elapsed = max(fleet.acked.values()) - t0

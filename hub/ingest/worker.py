@@ -239,7 +239,10 @@ class IngestWorker:
             return
         log.warning("disconnected from broker (%s); paho reconnects", rc)
 
-    def _on_unsubscribe(self, _c: mqtt.Client, _u: Any, _mid: Any, _rcs: Any, _p: Any) -> None:
+    def _on_unsubscribe(self, _c: mqtt.Client, _u: Any, _mid: Any, rcs: Any, _p: Any) -> None:
+        refused = [rc for rc in rcs if rc.is_failure]
+        if refused:  # the DISCONNECT that follows still ends the session and its share
+            log.warning("broker refused to unsubscribe: %s", refused)
         self._unsubscribed.set()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:

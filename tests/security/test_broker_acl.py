@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import queue
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from paho.mqtt.reasoncodes import ReasonCode
 
 from protocol.topics import (
     device_downlink_filters,
@@ -51,6 +53,19 @@ def hub_subscriber(fleet: Fleet, probes: list[Probe]) -> Probe:
     [rc] = hub.subscribe(uplink_filter(share_group="ingest"))
     assert not rc.is_failure, rc
     return hub
+
+
+def test_the_hub_may_leave_its_shared_group(fleet: Fleet, probes: list[Probe]) -> None:
+    """A stopping ingest worker unsubscribes before it ends its session (hub/ingest/worker.py)."""
+    hub = hub_subscriber(fleet, probes)
+    unsubacks: queue.Queue[list[ReasonCode]] = queue.Queue()
+    hub.client.on_unsubscribe = lambda _c, _u, _mid, rcs, _p: unsubacks.put(list(rcs))
+    hub.client.unsubscribe(uplink_filter(share_group="ingest"))
+    codes = unsubacks.get(timeout=5)
+    assert codes and not any(rc.is_failure for rc in codes), codes
+    kiosk = login(fleet, probes, "kiosk-1")
+    assert not kiosk.publish(uplink_topic(SITE, "kiosk-1", "order.placed"), body()).is_failure
+    assert hub.received(QUIET) == []
 
 
 def test_a_device_publishes_its_own_order_and_the_hub_receives_it(
