@@ -18,6 +18,12 @@ from hub.models.audit import AuditLog
 
 # Personal values never reach the audit log in clear: it outlives an erasure.
 PERSONAL_FIELDS = frozenset({"name", "phone", "birthday", "allergens", "dietary_preferences"})
+# Columns a snapshot leaves out: keys and timestamps say nothing the record does not.
+NOT_SNAPSHOT = frozenset({"id", "created_at", "updated_at"})
+# Nor secrets: password and credential hashes, ciphertexts.
+SECRET_SUFFIXES = ("_hash", "_encrypted")
+# Who changed something when no person did (seeding, a CLI without --actor, a test).
+SYSTEM_ACTOR = "system"
 
 
 def mask_phone(phone: str) -> str:
@@ -49,6 +55,41 @@ def row_dict(row: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, An
         value = getattr(row, column.name)
         out[column.name] = value.isoformat() if isinstance(value, datetime) else value
     return out
+
+
+def snapshot(row: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A row's audited fields for before/after: no key, timestamps, hashes or ciphertexts."""
+    secrets = {c.name for c in row.__table__.columns if c.name.endswith(SECRET_SUFFIXES)}
+    return row_dict(row, exclude=NOT_SNAPSHOT | secrets | exclude)
+
+
+def record_change(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    at: datetime | None = None,
+    member_id: int | None = None,
+    note: str | None = None,
+) -> AuditLog | None:
+    """Audit a row's change with only the fields that changed; nothing when none did.
+
+    ``before=None`` records a creation and ``after=None`` a deletion, each in full. Used by
+    every service that changes money rules, prices or roles, and by the admin pages' hooks.
+    """
+    if before is not None and after is not None:
+        keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        if not keys and note is None:
+            return None
+        before = {k: before.get(k) for k in keys}
+        after = {k: after.get(k) for k in keys}
+    return record_audit(session, actor=actor, action=action, entity=entity,
+                        entity_id=entity_id, at=at, member_id=member_id, before=before,
+                        after=after, note=note)
 
 
 def record_audit(

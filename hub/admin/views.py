@@ -10,11 +10,14 @@ from typing import Any, ClassVar
 import anyio
 from pydantic import BaseModel, ValidationError
 from sqladmin import ModelView
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import object_session
 from starlette.requests import Request
 from wtforms import Form, SelectField
 from wtforms.validators import InputRequired
 
+from hub.accounts.audit import snapshot
 from hub.admin.fields import CodeChoiceField, HubForm, YuanField
 from hub.db_types import utcnow
 from hub.i18n import get_language, gettext
@@ -30,6 +33,8 @@ from hub.models import (
     SetMeal,
     Site,
 )
+from hub.services.dishes import audit_dish
+from hub.services.set_meals import audit_set_meal
 from rules.dietary import ALLERGENS, DISH_TAGS
 from rules.labels import Label
 from rules.money import format_cents
@@ -119,6 +124,9 @@ class HubModelView(ModelView):
     create_schema: ClassVar[type[BaseModel] | None] = None
     # Foreign-key columns shown as a select of the referenced rows: column -> (model, label).
     fk_choices: ClassVar[dict[str, tuple[type, Callable[[Any], str]]]] = {}
+    # The service's audit call for this table (prices, money rules, roles): an edit here is
+    # audited exactly as the API's. Called as (session, row, actor=, before=, verb=).
+    audit_change: ClassVar[Callable[..., None] | None] = None
     page_size = 25
     form_base_class = HubForm
 
@@ -165,9 +173,14 @@ class HubModelView(ModelView):
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request
     ) -> None:
-        """Refuse what the API would refuse, before anything is written."""
-        if self.create_schema is None:
-            return
+        """Refuse what the API would refuse, before anything is written; audit what is."""
+        if self.create_schema is not None:
+            self._check_like_the_api(data, model, is_created)
+        if not is_created:
+            self._audit_at_commit(request, model, verb="update")
+
+    def _check_like_the_api(self, data: dict, model: Any, is_created: bool) -> None:
+        assert self.create_schema is not None
         current = {} if is_created else {
             name: getattr(model, name) for name in self.create_schema.model_fields
             if hasattr(model, name)
@@ -183,6 +196,44 @@ class HubModelView(ModelView):
                 data[key] = normalized[key]
         if not is_created and hasattr(model, "updated_at"):
             model.updated_at = utcnow()
+
+    async def after_model_change(
+        self, data: dict, model: Any, is_created: bool, request: Request
+    ) -> None:
+        """Audit a row created here (SQLAdmin adds it to its session only after the hooks)."""
+        if not is_created or self.audit_change is None:
+            return
+
+        def write() -> None:
+            with self.session_maker() as session:
+                self._audit(session, request, model, before=None, verb="create")
+                session.commit()
+
+        await anyio.to_thread.run_sync(write)
+
+    async def on_model_delete(self, model: Any, request: Request) -> None:
+        """Audit a deletion in the transaction that deletes the row."""
+        self._audit_at_commit(request, model, verb="delete")
+
+    def _audit_at_commit(self, request: Request, model: Any, *, verb: str) -> None:
+        # The row is unchanged yet: keep its "before" and write the record just before
+        # SQLAdmin commits the change, in the same transaction (a refused change: none).
+        session = object_session(model)
+        if self.audit_change is None or session is None:
+            return
+        before = snapshot(model)
+
+        def write(committing: OrmSession) -> None:
+            self._audit(committing, request, model, before=before, verb=verb)
+
+        event.listen(session, "before_commit", write, once=True)
+
+    def _audit(
+        self, session: Any, request: Request, model: Any, *, before: Any, verb: str
+    ) -> None:
+        assert self.audit_change is not None
+        actor = str(request.state.admin_user.username)
+        self.audit_change(session, model, actor=actor, before=before, verb=verb)
 
 
 DISH_LABELS: dict[str, Any] = {
@@ -219,6 +270,7 @@ class DishAdmin(HubModelView, model=Dish):
     icon = "fa-solid fa-bowl-rice"
     category = CATALOG
     create_schema = DishCreate
+    audit_change = staticmethod(audit_dish)
     column_list = (
         "id", "code", "name_zh", "name_en", "category",
         "price_cents", "tags", "allergens", "active",
@@ -316,6 +368,7 @@ class SetMealAdmin(HubModelView, model=SetMeal):
     icon = "fa-solid fa-box"
     category = CATALOG
     can_create = False
+    audit_change = staticmethod(audit_set_meal)
     column_list = (
         "id", "code", "name_zh", "name_en", "kind",
         "price_cents", "active",

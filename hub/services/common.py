@@ -36,6 +36,16 @@ def commit_or_conflict(session: Session, *, message: str) -> None:
         raise ConflictError(message) from err
 
 
+def flush_or_conflict(session: Session, *, message: str) -> None:
+    """Flush (a new row gets its id); on a constraint violation roll back, ConflictError."""
+    try:
+        session.flush()
+    except IntegrityError as err:
+        session.rollback()
+        log.info("refused write: %s (%s)", message, err.orig)
+        raise ConflictError(message) from err
+
+
 def exists(session: Session, stmt: SelectOfScalar[Any]) -> bool:
     """True when the query returns at least one row."""
     return session.exec(stmt.limit(1)).first() is not None

@@ -1,4 +1,7 @@
-"""Dishes: the catalogue with bilingual search and dietary filters."""
+"""Dishes: the catalogue with bilingual search and dietary filters.
+
+Every create, change and delete is audited (prices above all) in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from hub.accounts.audit import SYSTEM_ACTOR, record_change, snapshot
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError
 from hub.models.dishes import Dish, DishCreate, DishUpdate
 from hub.models.menus import MenuItem
 from hub.models.set_meals import SetMealItem
-from hub.services.common import commit_or_conflict, exists, fetch_page, get_or_404, ilike_any
+from hub.services.common import (
+    commit_or_conflict,
+    exists,
+    fetch_page,
+    flush_or_conflict,
+    get_or_404,
+    ilike_any,
+)
 
 # Fields that may be set back to null by a PATCH; the rest must keep a value.
 _NULLABLE = frozenset(
@@ -30,12 +41,24 @@ _NULLABLE = frozenset(
 )
 
 
-def create_dish(*, session: Session, data: DishCreate) -> Dish:
+def audit_dish(
+    session: Session, dish: Dish, *, actor: str, before: dict[str, Any] | None, verb: str
+) -> None:
+    """Audit a dish's creation, change or deletion (the admin pages call this too)."""
+    assert dish.id is not None
+    record_change(session, actor=actor, action=f"dish.{verb}", entity="dish",
+                  entity_id=dish.id, before=before,
+                  after=None if verb == "delete" else snapshot(dish))
+
+
+def create_dish(*, session: Session, data: DishCreate, actor: str = SYSTEM_ACTOR) -> Dish:
     """Create a dish; 409 on a duplicate code."""
     if exists(session, select(Dish).where(Dish.code == data.code)):
         raise ConflictError(f"dish code {data.code!r} already exists")
     dish = Dish.model_validate(data)
     session.add(dish)
+    flush_or_conflict(session, message=f"dish code {data.code!r} already exists")
+    audit_dish(session, dish, actor=actor, before=None, verb="create")
     commit_or_conflict(session, message=f"dish code {data.code!r} already exists")
     session.refresh(dish)
     return dish
@@ -79,21 +102,25 @@ def get_dish(*, session: Session, dish_id: int) -> Dish:
     return get_or_404(session, Dish, dish_id, what="dish")
 
 
-def update_dish(*, session: Session, dish_id: int, data: DishUpdate) -> Dish:
+def update_dish(
+    *, session: Session, dish_id: int, data: DishUpdate, actor: str = SYSTEM_ACTOR
+) -> Dish:
     """Change a dish; fields not sent stay as they are."""
     dish = get_dish(session=session, dish_id=dish_id)
+    before = snapshot(dish)
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is None and key not in _NULLABLE:
             raise InvalidInputError(f"{key} cannot be null", field=key)
         setattr(dish, key, value)
     dish.updated_at = utcnow()
     session.add(dish)
+    audit_dish(session, dish, actor=actor, before=before, verb="update")
     commit_or_conflict(session, message="dish update conflicts with existing data")
     session.refresh(dish)
     return dish
 
 
-def delete_dish(*, session: Session, dish_id: int) -> None:
+def delete_dish(*, session: Session, dish_id: int, actor: str = SYSTEM_ACTOR) -> None:
     """Delete a dish no menu or set meal uses (409 otherwise: deactivate it instead)."""
     dish = get_dish(session=session, dish_id=dish_id)
     used = exists(session, select(MenuItem).where(MenuItem.dish_id == dish_id)) or exists(
@@ -101,5 +128,6 @@ def delete_dish(*, session: Session, dish_id: int) -> None:
     )
     if used:
         raise ConflictError(f"dish {dish_id} is on a menu or set meal; deactivate it instead")
+    audit_dish(session, dish, actor=actor, before=snapshot(dish), verb="delete")
     session.delete(dish)
     commit_or_conflict(session, message=f"dish {dish_id} is still referenced; deactivate it")

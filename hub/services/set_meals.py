@@ -1,11 +1,16 @@
-"""Set meals: fixed combos and build-your-own slot rules."""
+"""Set meals: fixed combos and build-your-own slot rules.
+
+Every create, change (the price above all) and delete is audited in the same transaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from hub.accounts.audit import SYSTEM_ACTOR, record_change, snapshot
 from hub.errors import ConflictError, InvalidInputError
 from hub.models.dishes import Dish
 from hub.models.set_meals import (
@@ -19,7 +24,14 @@ from hub.models.set_meals import (
     SetMealSlotIn,
     SetMealUpdate,
 )
-from hub.services.common import commit_or_conflict, exists, fetch_page, get_or_404, ilike_any
+from hub.services.common import (
+    commit_or_conflict,
+    exists,
+    fetch_page,
+    flush_or_conflict,
+    get_or_404,
+    ilike_any,
+)
 
 
 def set_meal_public(*, session: Session, set_meal: SetMeal) -> SetMealPublic:
@@ -68,16 +80,35 @@ def _replace_parts(
             session.add(SetMealSlot.model_validate(slot, update={"set_meal_id": set_meal_id}))
 
 
-def create_set_meal(*, session: Session, data: SetMealCreate) -> SetMeal:
+def audit_set_meal(
+    session: Session,
+    set_meal: SetMeal,
+    *,
+    actor: str,
+    before: dict[str, Any] | None,
+    verb: str,
+    note: str | None = None,
+) -> None:
+    """Audit a set meal's creation, change or deletion (the admin pages call this too)."""
+    assert set_meal.id is not None
+    record_change(session, actor=actor, action=f"set_meal.{verb}", entity="set_meal",
+                  entity_id=set_meal.id, before=before,
+                  after=None if verb == "delete" else snapshot(set_meal), note=note)
+
+
+def create_set_meal(
+    *, session: Session, data: SetMealCreate, actor: str = SYSTEM_ACTOR
+) -> SetMeal:
     """Create a set meal with its parts in one transaction; 409 on a duplicate code."""
     if exists(session, select(SetMeal).where(SetMeal.code == data.code)):
         raise ConflictError(f"set meal code {data.code!r} already exists")
     _check_items(session, data.items)
     set_meal = SetMeal.model_validate(data.model_dump(exclude={"items", "slots"}))
     session.add(set_meal)
-    session.flush()
+    flush_or_conflict(session, message=f"set meal code {data.code!r} already exists")
     assert set_meal.id is not None
     _replace_parts(session, set_meal.id, data.items, data.slots)
+    audit_set_meal(session, set_meal, actor=actor, before=None, verb="create")
     commit_or_conflict(session, message=f"set meal code {data.code!r} already exists")
     session.refresh(set_meal)
     return set_meal
@@ -98,9 +129,12 @@ def get_set_meal(*, session: Session, set_meal_id: int) -> SetMeal:
     return get_or_404(session, SetMeal, set_meal_id, what="set meal")
 
 
-def update_set_meal(*, session: Session, set_meal_id: int, data: SetMealUpdate) -> SetMeal:
+def update_set_meal(
+    *, session: Session, set_meal_id: int, data: SetMealUpdate, actor: str = SYSTEM_ACTOR
+) -> SetMeal:
     """Change a set meal; items or slots, when sent, replace the old ones."""
     set_meal = get_set_meal(session=session, set_meal_id=set_meal_id)
+    before = snapshot(set_meal)
     changes = data.model_dump(exclude_unset=True, exclude={"items", "slots"})
     for key, value in changes.items():
         if value is None:
@@ -119,13 +153,18 @@ def update_set_meal(*, session: Session, set_meal_id: int, data: SetMealUpdate) 
     assert set_meal.id is not None
     _replace_parts(session, set_meal.id, data.items, data.slots)
     session.add(set_meal)
+    parts = [name for name in ("items", "slots") if getattr(data, name) is not None]
+    audit_set_meal(session, set_meal, actor=actor, before=before, verb="update",
+                   note=f"{' and '.join(parts)} replaced" if parts else None)
     commit_or_conflict(session, message="set meal update conflicts with existing data")
     session.refresh(set_meal)
     return set_meal
 
 
-def delete_set_meal(*, session: Session, set_meal_id: int) -> None:
+def delete_set_meal(*, session: Session, set_meal_id: int, actor: str = SYSTEM_ACTOR) -> None:
     """Delete a set meal and its parts."""
     set_meal = get_set_meal(session=session, set_meal_id=set_meal_id)
+    audit_set_meal(session, set_meal, actor=actor, before=snapshot(set_meal),
+                   verb="delete")
     session.delete(set_meal)
     commit_or_conflict(session, message=f"set meal {set_meal_id} is still referenced")

@@ -1,4 +1,7 @@
-"""Users: create, authenticate, update; passwords only ever as argon2 hashes."""
+"""Users: create, authenticate, update; passwords only ever as argon2 hashes.
+
+Every create and change (role, active flag, password) is audited; never a hash.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,17 @@ from functools import cache
 
 from sqlmodel import Session, select
 
+from hub.accounts.audit import SYSTEM_ACTOR, record_change, snapshot
 from hub.errors import ConflictError
 from hub.models.users import User, UserCreate, UserUpdate
 from hub.security import hash_password, verify_password
-from hub.services.common import commit_or_conflict, exists, fetch_page, get_or_404
+from hub.services.common import (
+    commit_or_conflict,
+    exists,
+    fetch_page,
+    flush_or_conflict,
+    get_or_404,
+)
 
 
 @cache
@@ -19,7 +29,7 @@ def _dummy_hash() -> str:
     return hash_password("canteen-edge-no-such-user")
 
 
-def create_user(*, session: Session, data: UserCreate) -> User:
+def create_user(*, session: Session, data: UserCreate, actor: str = SYSTEM_ACTOR) -> User:
     """Create a user; 409 if the username is taken."""
     if exists(session, select(User).where(User.username == data.username)):
         raise ConflictError(f"username {data.username!r} already exists")
@@ -30,6 +40,10 @@ def create_user(*, session: Session, data: UserCreate) -> User:
         password_hash=hash_password(data.password),
     )
     session.add(user)
+    flush_or_conflict(session, message=f"username {data.username!r} already exists")
+    assert user.id is not None
+    record_change(session, actor=actor, action="user.create", entity="user",
+                  entity_id=user.id, before=None, after=snapshot(user))
     commit_or_conflict(session, message=f"username {data.username!r} already exists")
     session.refresh(user)
     return user
@@ -46,9 +60,12 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     return user
 
 
-def update_user(*, session: Session, user_id: int, data: UserUpdate) -> User:
+def update_user(
+    *, session: Session, user_id: int, data: UserUpdate, actor: str = SYSTEM_ACTOR
+) -> User:
     """Change role, active flag or password of a user."""
     user = get_or_404(session, User, user_id, what="user")
+    before = snapshot(user)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     password = changes.pop("password", None)
     for key, value in changes.items():
@@ -56,6 +73,9 @@ def update_user(*, session: Session, user_id: int, data: UserUpdate) -> User:
     if password is not None:
         user.password_hash = hash_password(password)
     session.add(user)
+    record_change(session, actor=actor, action="user.update", entity="user", entity_id=user_id,
+                  before=before, after=snapshot(user),
+                  note=None if password is None else "password changed")
     commit_or_conflict(session, message="user update conflicts with existing data")
     session.refresh(user)
     return user

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from hub.api.deps import EDITORS, STAFF, SessionDep, require_role
+from hub.api.deps import EDITORS, STAFF, CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
 from hub.models.dishes import DishCreate, DishPublic, DishUpdate
 from hub.services import dishes as svc
@@ -41,9 +41,10 @@ def list_dishes(
 
 
 @router.post("", response_model=DishPublic, status_code=status.HTTP_201_CREATED, dependencies=edit)
-def create_dish(session: SessionDep, data: DishCreate) -> DishPublic:
+def create_dish(session: SessionDep, user: CurrentUser, data: DishCreate) -> DishPublic:
     """Create a dish."""
-    return DishPublic.model_validate(svc.create_dish(session=session, data=data))
+    dish = svc.create_dish(session=session, data=data, actor=user.username)
+    return DishPublic.model_validate(dish)
 
 
 @router.get("/{dish_id}", response_model=DishPublic)
@@ -53,13 +54,16 @@ def get_dish(session: SessionDep, dish_id: int) -> DishPublic:
 
 
 @router.patch("/{dish_id}", response_model=DishPublic, dependencies=edit)
-def update_dish(session: SessionDep, dish_id: int, data: DishUpdate) -> DishPublic:
-    """Change a dish."""
-    return DishPublic.model_validate(svc.update_dish(session=session, dish_id=dish_id, data=data))
+def update_dish(
+    session: SessionDep, user: CurrentUser, dish_id: int, data: DishUpdate
+) -> DishPublic:
+    """Change a dish (audited: who, before, after)."""
+    dish = svc.update_dish(session=session, dish_id=dish_id, data=data, actor=user.username)
+    return DishPublic.model_validate(dish)
 
 
 @router.delete("/{dish_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=edit)
-def delete_dish(session: SessionDep, dish_id: int) -> Response:
+def delete_dish(session: SessionDep, user: CurrentUser, dish_id: int) -> Response:
     """Delete a dish no menu or set meal uses."""
-    svc.delete_dish(session=session, dish_id=dish_id)
+    svc.delete_dish(session=session, dish_id=dish_id, actor=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

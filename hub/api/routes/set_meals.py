@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from hub.api.deps import EDITORS, STAFF, SessionDep, require_role
+from hub.api.deps import EDITORS, STAFF, CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
 from hub.models.set_meals import SetMealCreate, SetMealPublic, SetMealUpdate
 from hub.services import set_meals as svc
@@ -28,9 +28,9 @@ def list_set_meals(
 @router.post(
     "", response_model=SetMealPublic, status_code=status.HTTP_201_CREATED, dependencies=edit
 )
-def create_set_meal(session: SessionDep, data: SetMealCreate) -> SetMealPublic:
+def create_set_meal(session: SessionDep, user: CurrentUser, data: SetMealCreate) -> SetMealPublic:
     """Create a set meal."""
-    set_meal = svc.create_set_meal(session=session, data=data)
+    set_meal = svc.create_set_meal(session=session, data=data, actor=user.username)
     return svc.set_meal_public(session=session, set_meal=set_meal)
 
 
@@ -42,14 +42,18 @@ def get_set_meal(session: SessionDep, set_meal_id: int) -> SetMealPublic:
 
 
 @router.patch("/{set_meal_id}", response_model=SetMealPublic, dependencies=edit)
-def update_set_meal(session: SessionDep, set_meal_id: int, data: SetMealUpdate) -> SetMealPublic:
+def update_set_meal(
+    session: SessionDep, user: CurrentUser, set_meal_id: int, data: SetMealUpdate
+) -> SetMealPublic:
     """Change a set meal."""
-    set_meal = svc.update_set_meal(session=session, set_meal_id=set_meal_id, data=data)
+    set_meal = svc.update_set_meal(
+        session=session, set_meal_id=set_meal_id, data=data, actor=user.username
+    )
     return svc.set_meal_public(session=session, set_meal=set_meal)
 
 
 @router.delete("/{set_meal_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=edit)
-def delete_set_meal(session: SessionDep, set_meal_id: int) -> Response:
+def delete_set_meal(session: SessionDep, user: CurrentUser, set_meal_id: int) -> Response:
     """Delete a set meal."""
-    svc.delete_set_meal(session=session, set_meal_id=set_meal_id)
+    svc.delete_set_meal(session=session, set_meal_id=set_meal_id, actor=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from hub.api.deps import SessionDep, require_role
+from hub.api.deps import CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
 from hub.models.users import Role, UserCreate, UserPublic, UserUpdate
 from hub.services import users as svc
@@ -21,9 +21,10 @@ def list_users(session: SessionDep, page: PageDep) -> Page[UserPublic]:
 
 
 @router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
-def create_user(session: SessionDep, data: UserCreate) -> UserPublic:
-    """Create a user with a role."""
-    return UserPublic.model_validate(svc.create_user(session=session, data=data))
+def create_user(session: SessionDep, user: CurrentUser, data: UserCreate) -> UserPublic:
+    """Create a user with a role (audited)."""
+    created = svc.create_user(session=session, data=data, actor=user.username)
+    return UserPublic.model_validate(created)
 
 
 @router.get("/{user_id}", response_model=UserPublic)
@@ -33,6 +34,9 @@ def get_user(session: SessionDep, user_id: int) -> UserPublic:
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
-def update_user(session: SessionDep, user_id: int, data: UserUpdate) -> UserPublic:
-    """Change a user's role, active flag or password."""
-    return UserPublic.model_validate(svc.update_user(session=session, user_id=user_id, data=data))
+def update_user(
+    session: SessionDep, user: CurrentUser, user_id: int, data: UserUpdate
+) -> UserPublic:
+    """Change a user's role, active flag or password (audited: who, before, after)."""
+    changed = svc.update_user(session=session, user_id=user_id, data=data, actor=user.username)
+    return UserPublic.model_validate(changed)
