@@ -24,8 +24,8 @@ from hub.migrate import (
     is_migrated,
     upgrade_to_head,
 )
-from hub.models.users import Role, User, UserCreate
-from hub.security import hash_password
+from hub.models.users import Role, User, UserCreate, UserUpdate
+from hub.services.users import create_user, update_user
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,9 @@ def _report_config_errors(err: ValidationError) -> None:
         print(f"config error: {name}: {e['msg']}", file=sys.stderr)
 
 
+CLI_ACTOR = "cli"
+
+
 def _ask_password() -> str:
     first = getpass.getpass("admin password: ")
     if first != getpass.getpass("again: "):
@@ -138,7 +141,10 @@ def _ask_password() -> str:
 
 
 def create_admin(*, settings: Settings, username: str, password: str, reset: bool = False) -> str:
-    """Create the admin user (or with reset=True set its password); returns what was done."""
+    """Create the admin user (or with reset=True set its password); returns what was done.
+
+    Through the users service, so the audit log has it (actor ``cli``).
+    """
     data = UserCreate(username=username, password=password, role=Role.ADMIN)
     engine = make_engine(settings)
     try:
@@ -148,16 +154,12 @@ def create_admin(*, settings: Settings, username: str, password: str, reset: boo
             if user is not None and not reset:
                 raise SystemExit(f"user {username!r} exists; use --reset to set a new password")
             if user is None:
-                user = User(username=data.username, role=Role.ADMIN, password_hash="")
-                action = "created"
-            else:
-                action = "reset"
-            user.password_hash = hash_password(data.password)
-            user.role = Role.ADMIN
-            user.active = True
-            session.add(user)
-            session.commit()
-        return action
+                create_user(session=session, data=data, actor=CLI_ACTOR)
+                return "created"
+            assert user.id is not None
+            change = UserUpdate(role=Role.ADMIN, active=True, password=data.password)
+            update_user(session=session, user_id=user.id, data=change, actor=CLI_ACTOR)
+        return "reset"
     finally:
         engine.dispose()
 

@@ -10,8 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from hub.models import Role
+from hub.cli import create_admin
+from hub.db import make_engine
+from hub.models import Role, User
 from hub.models.audit import AuditLog
+from hub.settings import Settings
 from tests.hub.conftest import TEST_PASSWORD, ensure_user
 
 Auth = Callable[[Role | str], dict[str, str]]
@@ -199,3 +202,27 @@ def test_subsidy_rule_change_is_audited_and_a_refused_one_is_not(
     assert rows[-1].before is not None and rows[-1].after is not None
     assert (rows[-1].before["amount_cents"], rows[-1].after["amount_cents"]) == (1_200, 1_500)
     assert listed(client, auth, "subsidy_rule")[0]["after"]["amount_cents"] == 1_500
+
+
+def test_create_admin_on_the_command_line_is_audited(sqlite_settings: Settings) -> None:
+    assert create_admin(settings=sqlite_settings, username="root",
+                        password="s3cret-admin-pw") == "created"
+    engine = make_engine(sqlite_settings)
+    try:
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.username == "root")).one()
+            user.role, user.active = Role.CASHIER, False  # as if demoted since
+            session.add(user)
+            session.commit()
+        assert create_admin(settings=sqlite_settings, username="root",
+                            password="another-pw-123", reset=True) == "reset"
+        with Session(engine) as session:
+            rows = audit_rows(session, "user")
+        assert [(r.action, r.actor, r.before, r.after, r.note) for r in rows] == [
+            ("user.create", "cli", None, {"username": "root", "role": "admin", "active": True},
+             None),
+            ("user.update", "cli", {"active": False, "role": "cashier"},
+             {"active": True, "role": "admin"}, "password changed"),
+        ]
+    finally:
+        engine.dispose()
