@@ -9,6 +9,7 @@ from hub.api.routes import auth, dishes, members, menus, set_meals, sites, sync,
 from hub.api.routes.accounts import router as accounts_router
 from hub.api.routes.fleet import router as fleet_router
 from hub.api.routes.identity import router as identity_router
+from hub.api.routes.organisations import router as organisations_router
 from hub.api.routes.sync_conflicts import router as sync_conflicts_router
 from hub.models.users import Role
 
@@ -16,6 +17,7 @@ api_router = APIRouter()
 api_router.include_router(auth.router)
 api_router.include_router(auth.me_router, dependencies=[require_role(*Role)])
 api_router.include_router(users.router)
+api_router.include_router(organisations_router)
 api_router.include_router(sites.router)
 api_router.include_router(dishes.router)
 api_router.include_router(set_meals.router)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from hub.coupons.templates import rules_coupon
 from hub.db_types import utcnow
+from hub.downlinks.status import Problems
 from hub.models.catalog_names import DishCategory, KitchenStation
 from hub.models.coupons import Coupon, CouponStatus, CouponTemplate
 from protocol.payloads.offers import CouponTemplate as WireCouponTemplate
@@ -20,19 +21,23 @@ from rules.order import Coupon as RulesCoupon
 log = logging.getLogger(__name__)
 
 
-def _complete(what: str, rows: list[dict[str, Any]], used: set[str]) -> list[dict[str, Any]]:
+def _complete(
+    what: str, rows: list[dict[str, Any]], used: set[str], problems: Problems
+) -> list[dict[str, Any]]:
     """The named rows of the codes in use; none at all when one in use has no name."""
     named = {r["code"]: r for r in rows}
     missing = sorted(used - named.keys())
     if missing:
         # The wire wants every code named or none: devices then use their own labels.
-        log.warning("%s %s have no name in the hub: catalog sent without %s names",
-                    what, ", ".join(missing), what)
+        problems.note(what, ", ".join(missing),
+                      f"no name in the hub: catalog sent without {what} names")
         return []
     return [named[c] for c in sorted(used, key=lambda c: (named[c].get("sort", 0), c))]
 
 
-def catalog_names(conn: Connection, dishes: list[dict[str, Any]]) -> dict[str, Any]:
+def catalog_names(
+    conn: Connection, dishes: list[dict[str, Any]], problems: Problems
+) -> dict[str, Any]:
     """``categories`` and ``stations`` of the dishes sent, from dish_category/kitchen_station."""
     cat = DishCategory.__table__.c  # type: ignore[attr-defined]
     sta = KitchenStation.__table__.c  # type: ignore[attr-defined]
@@ -46,8 +51,9 @@ def catalog_names(conn: Connection, dishes: list[dict[str, Any]]) -> dict[str, A
         for code, zh, en in conn.execute(sa.select(sta.code, sta.name_zh, sta.name_en))
     ]
     return {
-        "categories": _complete("categories", categories, {d["category"] for d in dishes}),
-        "stations": _complete("stations", stations, {d["station"] for d in dishes}),
+        "categories": _complete("categories", categories, {d["category"] for d in dishes},
+                                problems),
+        "stations": _complete("stations", stations, {d["station"] for d in dishes}, problems),
     }
 
 
@@ -64,7 +70,7 @@ def wire_coupon(coupon: RulesCoupon, template: CouponTemplate) -> dict[str, Any]
     }
 
 
-def coupon_templates(conn: Connection) -> list[dict[str, Any]]:
+def coupon_templates(conn: Connection, problems: Problems) -> list[dict[str, Any]]:
     """Terms of every template a diner may still hold a coupon of, in the wire's shape.
 
     Active templates, and switched-off ones with issued coupons not yet expired (those stay
@@ -85,7 +91,7 @@ def coupon_templates(conn: Connection) -> list[dict[str, Any]]:
                 WireCouponTemplate.model_validate(item)
             except (RulesError, ValueError) as err:
                 # A kiosk then refuses that template's coupons ("ask at the counter").
-                log.warning("coupon template %r left out of the catalog: %s", template.code, err)
+                problems.note("coupon_template", template.code, str(err))
                 continue
             out.append(item)
     return out

@@ -4,6 +4,12 @@ A process of its own, not a thread of each ingest worker: there is exactly one p
 however many workers share the uplink stream (two publishers would race on the member
 cache's optimistic version and send every delta twice), and a member build (seconds at
 100,000 members, docs/members.md) never stalls a worker's batches.
+
+Each site, and each kind of downlink of a site, is built and published on its own: a
+site whose catalog cannot be built (or whose member build fails) is logged, recorded for
+staff (``GET /api/v1/sync/downlinks``) and retried next round, while every other site's
+catalog and member delta still go out. A catalog is published only when its version
+moved since this process last sent it: the broker keeps the retained copy.
 """
 
 from __future__ import annotations
@@ -14,15 +20,18 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 
 from hub.crypto import FieldCipher
 from hub.db import make_engine
-from hub.downlinks.catalog import publish_all_catalogs
-from hub.downlinks.members import publish_all_member_deltas
+from hub.downlinks.catalog import Published, Publisher, active_site_codes, publish_catalog
+from hub.downlinks.members import publish_member_delta
 from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher, PublishFailed
+from hub.downlinks.status import CATALOG, MEMBERS, record_failure
 from hub.migrate import NOT_MIGRATED, is_migrated
 from hub.settings import Settings
 
@@ -38,6 +47,71 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="one round of each, then exit")
     p.add_argument("--log-level", default="INFO")
     return p
+
+
+@dataclass
+class Round:
+    """What one round sent, and which site's downlink of which kind failed (and why)."""
+
+    catalogs: list[Published] = field(default_factory=list)
+    members: list[Published] = field(default_factory=list)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # site, kind, reason
+
+
+class DownlinkRounds:
+    """The publisher's rounds: every site's catalog and member delta, each on its own."""
+
+    def __init__(
+        self, engine: Engine, *, cipher: FieldCipher, publisher: Publisher,
+        catalog_every: float, members_every: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine, self.cipher, self.publisher = engine, cipher, publisher
+        self.catalog_every, self.members_every, self.clock = catalog_every, members_every, clock
+        self.next_catalog = self.next_members = 0.0
+        self.catalog_sent: dict[str, int] = {}  # site -> version this process published
+
+    def run_round(self) -> Round:
+        """One round; PublishFailed (the broker is away) ends it early, to be retried."""
+        done = Round()
+        now = self.clock()
+        if now >= self.next_catalog or now >= self.next_members:
+            sites = active_site_codes(self.engine)
+            if now >= self.next_catalog:
+                for site in sites:
+                    self._one(done, site, CATALOG, self._catalog)
+                self.next_catalog = now + self.catalog_every
+            if now >= self.next_members:
+                for site in sites:
+                    self._one(done, site, MEMBERS, self._members)
+                self.next_members = now + self.members_every
+        return done
+
+    def _catalog(self, done: Round, site: str) -> None:
+        sent = publish_catalog(self.engine, site, self.publisher,
+                               unless_version=self.catalog_sent.get(site))
+        if sent is not None:
+            self.catalog_sent[site] = sent.version
+            done.catalogs.append(sent)
+
+    def _members(self, done: Round, site: str) -> None:
+        sent = publish_member_delta(self.engine, cipher=self.cipher, site_code=site,
+                                    publisher=self.publisher)
+        if sent is not None:
+            done.members.append(sent)
+
+    def _one(self, done: Round, site: str, kind: str,
+             build: Callable[[Round, str], None]) -> None:
+        try:
+            build(done, site)
+        except PublishFailed:
+            raise
+        except Exception as err:  # one site's bad data must never block another's
+            log.warning("%s downlink of site %s failed, other sites go on: %s", kind, site,
+                        err, exc_info=not isinstance(err, ValueError))
+            done.failed.append((site, kind, str(err)))
+            if kind != CATALOG:  # a catalog records its own refusal with its problems
+                record_failure(self.engine, site_code=site, kind=kind, error=str(err))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,23 +132,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    next_members = next_catalog = 0.0
     try:
         with OneShotPublisher(BrokerTarget.from_settings(settings), timeout=30) as pub:
             log.info("downlink publisher connected to %s:%d", settings.mqtt_host,
                      settings.mqtt_port)
+            rounds = DownlinkRounds(engine, cipher=cipher, publisher=pub,
+                                    catalog_every=args.catalog_every,
+                                    members_every=args.members_every)
             while not stop.is_set():
-                now = time.monotonic()
                 try:
-                    if now >= next_catalog:
-                        publish_all_catalogs(engine, pub)
-                        next_catalog = now + args.catalog_every
-                    if now >= next_members:
-                        publish_all_member_deltas(engine, cipher=cipher, publisher=pub)
-                        next_members = now + args.members_every
+                    rounds.run_round()
                 except PublishFailed as err:  # broker away: paho reconnects, try next round
                     log.warning("publish failed, retried next round: %s", err)
-                except Exception:  # one bad round must not end the publisher
+                except Exception:  # the database away: try again next round
                     log.exception("downlink round failed")
                 if args.once:
                     break

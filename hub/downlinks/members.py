@@ -72,21 +72,6 @@ def _remember(engine: Engine, site_id: int, to_version: int, at: datetime) -> No
                                                 published_at=at))
 
 
-def publish_all_member_deltas(
-    engine: Engine, *, cipher: FieldCipher, publisher: Publisher
-) -> list[Published]:
-    """One round of the publisher: every active site's delta, if it has one."""
-    site = Site.__table__.c  # type: ignore[attr-defined]
-    with engine.connect() as conn:
-        codes = list(conn.execute(sa.select(site.code).where(site.active)).scalars())
-    out = []
-    for code in codes:
-        done = publish_member_delta(engine, cipher=cipher, site_code=code, publisher=publisher)
-        if done is not None:
-            out.append(done)
-    return out
-
-
 def note_cache_versions(
     conn: Connection, reports: list[tuple[int, str | None, datetime]], now: datetime
 ) -> int:

@@ -1,5 +1,9 @@
 """Member-cache deltas per site: diff what kiosks should hold against what was last published.
 
+A site's kiosks hold only the members entitled to eat there (``hub.identity.entitlement``:
+the members of the site's organisation); a member who changes organisation is removed
+from the old sites' caches and added to the new ones' by the same diff.
+
 The hub keeps, per site, every identifier hash it has published with its row and the
 version it last changed (``member_cache_entry``). A build first refreshes that table from
 the current members, cards and balances (so any code path that changes them is picked up,
@@ -24,6 +28,7 @@ from sqlmodel import Session, col, select
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError
+from hub.identity.entitlement import entitled_members, site_organisation
 from hub.identity.keys import site_identity_key
 from hub.identity.masking import mask_name
 from hub.models.accounts import DEFAULT_OFFLINE_LIMIT_CENTS, MemberAccount
@@ -48,19 +53,26 @@ def _tier(code: str | None) -> str:
 
 
 def current_rows(
-    session: Session, *, cipher: FieldCipher, site_key: bytes
+    session: Session, *, cipher: FieldCipher, site_key: bytes, organisation_id: int | None
 ) -> Iterator[tuple[str, str]]:
-    """(identifier hash, CachedMember JSON) of every identifier a kiosk of the site should hold."""
-    accounts = {a.member_id: a for a in session.exec(select(MemberAccount)).all()}
+    """(identifier hash, CachedMember JSON) of every identifier a kiosk of the site should hold.
+
+    ``organisation_id``: the site's organisation; only the members it serves are listed.
+    """
+    entitled = entitled_members(organisation_id)
+    served = select(Member.id).where(entitled)
+    accounts = {a.member_id: a for a in session.exec(
+        select(MemberAccount).where(col(MemberAccount.member_id).in_(served))).all()}
     cards: dict[int, list[str]] = {}
     for member_id, encrypted in session.exec(
         select(MemberCard.member_id, MemberCard.card_encrypted).where(
-            MemberCard.status == CardStatus.ACTIVE.value
+            MemberCard.status == CardStatus.ACTIVE.value, col(MemberCard.member_id).in_(served)
         )
     ).all():
         cards.setdefault(member_id, []).append(cipher.decrypt(encrypted))
     members = session.exec(
-        select(Member.id, Member.member_no, Member.name).where(col(Member.active).is_(True))
+        select(Member.id, Member.member_no, Member.name)
+        .where(col(Member.active).is_(True), entitled)
     ).all()
     for mid, member_no, name in members:
         if mid is None:
@@ -87,6 +99,7 @@ def current_rows(
 def refresh_site(session: Session, *, cipher: FieldCipher, site_id: int) -> int:
     """Bring the site's published table up to date; return the site version (committed)."""
     site_key = site_identity_key(session=session, cipher=cipher, site_id=site_id)
+    organisation_id = site_organisation(session, site_id)
     state = session.get(MemberCacheSite, site_id)
     old_version = state.version if state else 0
     new_version = old_version + 1
@@ -101,7 +114,8 @@ def refresh_site(session: Session, *, cipher: FieldCipher, site_id: int) -> int:
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
     seen: set[str] = set()
-    for digest, payload in current_rows(session, cipher=cipher, site_key=site_key):
+    for digest, payload in current_rows(session, cipher=cipher, site_key=site_key,
+                                        organisation_id=organisation_id):
         seen.add(digest)
         old = stored.get(digest)
         if old is None:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from hub.crypto import FieldCipher
 from hub.models.identity import CardStatus, MemberCard
 from hub.models.members import Member
+from hub.models.sites import Organisation
 
 COLUMNS = (
     "member_no",
@@ -23,6 +24,7 @@ COLUMNS = (
     "birthday",
     "card_no",
     "consent_data",
+    "organisation",  # the organisation's code (its canteens' kiosks cache the member)
 )
 
 
@@ -35,6 +37,7 @@ def _rows(session: Session, cipher: FieldCipher) -> Iterator[list[str]]:
     ):
         # The import format has one card column: export the first active card.
         cards.setdefault(card.member_id, cipher.decrypt(card.card_encrypted))
+    orgs = {o.id: o.code for o in session.exec(select(Organisation))}
     for m in session.exec(
         select(Member).where(col(Member.active).is_(True)).order_by(Member.member_no)
     ):
@@ -48,6 +51,7 @@ def _rows(session: Session, cipher: FieldCipher) -> Iterator[list[str]]:
             m.birthday.isoformat() if m.birthday else "",
             cards.get(m.id or 0, ""),
             "yes" if m.consent_data_at else "no",
+            orgs.get(m.organisation_id, "") if m.organisation_id else "",
         ]
 
 

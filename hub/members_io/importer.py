@@ -19,6 +19,7 @@ from hub.identity.cards import new_card
 from hub.members_io.reading import FileRefused, read_rows
 from hub.models.identity import ImportStatus, MemberCard, MemberImportJob
 from hub.models.members import Member, MemberCreate
+from hub.models.sites import Organisation
 from protocol.tokens import normalise_card_number
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,18 @@ class Checked:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _validate_row(number: int, raw: dict[str, str], out: Checked) -> None:
-    data: dict[str, Any] = {k: v for k, v in raw.items() if v != "" and k != "card_no"}
+def _validate_row(
+    number: int, raw: dict[str, str], out: Checked, organisations: dict[str, int]
+) -> None:
+    data: dict[str, Any] = {k: v for k, v in raw.items()
+                            if v != "" and k not in ("card_no", "organisation")}
+    organisation = raw.get("organisation", "").strip()
+    if organisation:
+        if organisation not in organisations:
+            out.errors.append(RowError(number, "organisation", "没有这个组织编码",
+                                       "no organisation has this code"))
+            return
+        data["organisation_id"] = organisations[organisation]
     consent = raw.get("consent_data", "").strip().lower()
     if consent not in _TRUE | _FALSE:
         out.errors.append(RowError(number, "consent_data", "应为 是/否", "must be yes or no"))
@@ -97,9 +108,10 @@ def validate(
     """Check every row, duplicates in the file, and clashes with existing members and cards."""
     out = Checked()
     numbers: list[int] = []
+    organisations = {o.code: o.id for o in session.exec(select(Organisation)) if o.id}
     for i, (number, raw) in enumerate(rows):
         before = len(out.members)
-        _validate_row(number, raw, out)
+        _validate_row(number, raw, out, organisations)
         if len(out.members) > before:
             numbers.append(number)
         if i % 500 == 0:

@@ -22,6 +22,8 @@ HEADERS = {
     "手机号": "phone",
     "employer": "employer",
     "单位": "employer",
+    "organisation": "organisation",
+    "所属组织": "organisation",
     "department": "department",
     "部门": "department",
     "school_class": "school_class",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import utc_field
@@ -44,3 +46,23 @@ class DeviceConfigIn(SQLModel):
     heartbeat_interval_s: int | None = Field(default=None, ge=5, le=3600)
     idle_reset_s: int | None = Field(default=None, ge=10, le=3600)
     offline_sales: bool | None = None
+
+
+class DownlinkStatus(SQLModel, table=True):
+    """How a site's last downlink build went: the rows left out, or why none could be sent.
+
+    One row per site and kind (``catalog``, ``members``), written by whoever builds the
+    downlink (the publisher process, the API's publish routes) when the outcome changes.
+    """
+
+    __tablename__ = "sync_downlink_status"
+
+    site_id: int = Field(primary_key=True, foreign_key="site.id", ondelete="CASCADE")
+    kind: str = Field(primary_key=True, max_length=16)
+    # Why nothing was sent (the whole downlink failed); None when it went out.
+    error: str | None = Field(default=None, max_length=1000)
+    # Rows left out of what was sent: [{"what": "meal_period", "code": ..., "reason": ...}].
+    problems: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON,
+                                           nullable=False)
+    # When this outcome was first seen (the row is written only when the outcome changes).
+    since: datetime | None = utc_field()

@@ -17,6 +17,9 @@ class MemberBase(SQLModel):
     member_no: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
     name: str = Field(min_length=1, max_length=120)
     employer: str | None = Field(default=None, max_length=120)
+    # The organisation whose canteens the member may eat at (their sites' member caches
+    # hold them; hub.identity.entitlement). None: only sites without an organisation.
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     department: str | None = Field(default=None, max_length=120)
     school_class: str | None = Field(default=None, max_length=60)
     birthday: date | None = None
@@ -60,6 +63,7 @@ class MemberUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     phone: str | None = Field(default=None, max_length=32)
     employer: str | None = Field(default=None, max_length=120)
+    organisation_id: int | None = None  # null: no organisation (see MemberBase)
     department: str | None = Field(default=None, max_length=120)
     school_class: str | None = Field(default=None, max_length=60)
     birthday: date | None = None

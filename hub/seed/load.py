@@ -114,12 +114,13 @@ def _write_catalog_names(session: Session) -> tuple[int, int]:
     return _add_all(session, categories), _add_all(session, stations)
 
 
-def _member_row(seed: MemberSeed, cipher: FieldCipher) -> Member:
+def _member_row(seed: MemberSeed, cipher: FieldCipher, orgs: dict[str, int]) -> Member:
     data = MemberCreate(
         member_no=seed.member_no,
         name=seed.name,
         phone=seed.phone,
         employer=seed.employer,
+        organisation_id=orgs[seed.org_code],
         department=seed.department,
         school_class=seed.school_class,
         birthday=seed.birthday,
@@ -269,7 +270,9 @@ def seed_demo(
         dish_ids = {d.code: d.id for d in dish_rows if d.id is not None}
         menus, menu_items = _write_menus(session, dish_ids)
         set_meals = _write_set_meals(session, dish_ids)
-        members = _add_all(session, (_member_row(m, cipher) for m in generate_members(seed)))
+        orgs = {o.code: o.id for o in session.exec(select(Organisation)) if o.id is not None}
+        members = _add_all(session, (_member_row(m, cipher, orgs)
+                                     for m in generate_members(seed)))
         users = _write_users(session)
         session.commit()
     except (SQLAlchemyError, ValueError) as err:

@@ -21,7 +21,7 @@ from hub.seed.names import (
     SURNAMES,
     TEACHING_GROUPS,
 )
-from hub.seed.sites import REFERENCE_DATE
+from hub.seed.sites import REFERENCE_DATE, SHIYAN, XINGHE
 
 COMPANY_MEMBERS = 230
 SCHOOL_STUDENTS = 130
@@ -67,6 +67,8 @@ class MemberSeed:
     consent_marketing: bool
     consent_face: bool
     joined_at: datetime
+    # The organisation (code) whose canteen the member eats at: its kiosks cache them.
+    org_code: str
 
 
 def _weighted(rng: random.Random, pairs: Sequence[tuple[str, int]]) -> str:
@@ -131,6 +133,7 @@ def _company_member(rng: random.Random, number: int, phones: set[str]) -> Member
         consent_marketing=consent_data and rng.random() < 0.4,
         consent_face=consent_data and rng.random() < 0.35,
         joined_at=_joined(rng),
+        org_code=XINGHE.org_code,
     )
 
 
@@ -153,6 +156,7 @@ def _student(rng: random.Random, number: int, phones: set[str]) -> MemberSeed:
         consent_marketing=False,
         consent_face=consent_data and rng.random() < 0.3,
         joined_at=_joined(rng),
+        org_code=SHIYAN.org_code,
     )
 
 
@@ -172,6 +176,7 @@ def _teacher(rng: random.Random, number: int, phones: set[str]) -> MemberSeed:
         consent_marketing=rng.random() < 0.3,
         consent_face=rng.random() < 0.4,
         joined_at=_joined(rng),
+        org_code=SHIYAN.org_code,
     )
 
 

@@ -22,11 +22,13 @@ from hub.errors import ConflictError, InvalidInputError
 from hub.models.members import Member, MemberCreate, MemberPublic, MemberUpdate
 from hub.models.validators import normalise_phone
 from hub.services.common import commit_or_conflict, exists, fetch_page, get_or_404, ilike_any
+from hub.services.sites import check_organisation
 
 _CONSENTS = ("consent_data", "consent_marketing", "consent_face")
-_NULLABLE = frozenset({"phone", "employer", "department", "school_class", "birthday"})
-_PROFILE = ("member_no", "name", "phone", "employer", "department", "school_class", "birthday",
-            "dietary_preferences", "allergens", "active")
+_NULLABLE = frozenset({"phone", "employer", "organisation_id", "department", "school_class",
+                       "birthday"})
+_PROFILE = ("member_no", "name", "phone", "employer", "organisation_id", "department",
+            "school_class", "birthday", "dietary_preferences", "allergens", "active")
 
 
 def _profile(member: Member, cipher: FieldCipher) -> dict[str, Any]:
@@ -96,6 +98,7 @@ def create_member(
     """Create a member (audited; welcome coupons issued); 409 on a duplicate number or phone."""
     if exists(session, select(Member).where(Member.member_no == data.member_no)):
         raise ConflictError(f"member number {data.member_no!r} already exists")
+    check_organisation(session, data.organisation_id)
     now = utcnow()
     member = Member.model_validate(data.model_dump(exclude={"phone", *_CONSENTS}))
     for consent in _CONSENTS:
@@ -182,6 +185,8 @@ def update_member(
     for key, value in changes.items():
         if value is None and key not in _NULLABLE:
             raise InvalidInputError(f"{key} cannot be null", field=key)
+    if "organisation_id" in changes:  # moves the member between sites' caches
+        check_organisation(session, changes["organisation_id"])
     for key, value in changes.items():
         if key in _CONSENTS:
             previous = getattr(member, f"{key}_at")

@@ -14,6 +14,7 @@ from hub.models.sites import (
     MealPeriodPublic,
     MealPeriodUpdate,
     Organisation,
+    OrganisationCreate,
     Site,
     SiteCreate,
     SitePublic,
@@ -32,11 +33,31 @@ def site_public(*, session: Session, site: Site) -> SitePublic:
     )
 
 
-def _check_organisation(session: Session, organisation_id: int | None) -> None:
+def check_organisation(session: Session, organisation_id: int | None) -> None:
+    """422 naming the field when an organisation id is given that does not exist."""
     if organisation_id is not None and session.get(Organisation, organisation_id) is None:
         raise InvalidInputError(
             f"organisation {organisation_id} does not exist", field="organisation_id"
         )
+
+
+def create_organisation(*, session: Session, data: OrganisationCreate) -> Organisation:
+    """Create an organisation (an employer or school whose canteens serve its members)."""
+    if exists(session, select(Organisation).where(Organisation.code == data.code)):
+        raise ConflictError(f"organisation code {data.code!r} already exists")
+    org = Organisation.model_validate(data)
+    session.add(org)
+    commit_or_conflict(session, message=f"organisation code {data.code!r} already exists")
+    session.refresh(org)
+    return org
+
+
+def list_organisations(
+    *, session: Session, limit: int, offset: int
+) -> tuple[Sequence[Organisation], int]:
+    """A page of organisations by code."""
+    return fetch_page(session, select(Organisation), order_by=Organisation.code, limit=limit,
+                      offset=offset)
 
 
 def create_site(*, session: Session, data: SiteCreate) -> Site:
@@ -46,7 +67,7 @@ def create_site(*, session: Session, data: SiteCreate) -> Site:
     codes = [p.code for p in data.meal_periods]
     if len(codes) != len(set(codes)):
         raise InvalidInputError("meal period codes must be unique", field="meal_periods")
-    _check_organisation(session, data.organisation_id)
+    check_organisation(session, data.organisation_id)
     site = Site.model_validate(data.model_dump(exclude={"meal_periods"}))
     session.add(site)
     session.flush()
@@ -78,7 +99,7 @@ def update_site(*, session: Session, site_id: int, data: SiteUpdate) -> Site:
     site = get_site(session=session, site_id=site_id)
     changes = data.model_dump(exclude_unset=True)
     if "organisation_id" in changes:
-        _check_organisation(session, changes["organisation_id"])
+        check_organisation(session, changes["organisation_id"])
     for key, value in changes.items():
         if value is None and key != "organisation_id":
             raise InvalidInputError(f"{key} cannot be null", field=key)

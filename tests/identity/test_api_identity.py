@@ -40,15 +40,10 @@ def make_member(
 
 
 def make_site(client: TestClient, auth: Auth) -> int:
+    # No organisation: the site serves the members without one, as these tests' members are
+    # (which site caches whom: tests/identity/test_member_scope.py).
     h = auth(Role.ADMIN)
-    org = client.post(
-        "/api/v1/organisations",
-        json={"code": "acme", "name_zh": "甲", "name_en": "Acme"},
-        headers=h,
-    )
     body = {"code": "hq", "name_zh": "总部食堂", "name_en": "HQ canteen"}
-    if org.status_code == 201:
-        body["organisation_id"] = org.json()["id"]
     r = client.post("/api/v1/sites", json=body, headers=h)
     assert r.status_code == 201, r.text
     return int(r.json()["id"])

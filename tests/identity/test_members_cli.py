@@ -88,7 +88,7 @@ def test_csv_import_dry_run_refusal_and_export_round_trip(tmp_path: Path,
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[1] == ["C0001", "张小明", "13800138000", "Acme", "", "", "1990-03-05",
-                       "12345678", "yes"]
+                       "12345678", "yes", ""]
     assert hub(env, "members", "export", str(tmp_path / "out.txt")).returncode == 1
 
 

@@ -14,6 +14,7 @@ from hub.downlinks.catalog import UnknownSite, publish_catalog
 from hub.downlinks.config import publish_device_config
 from hub.downlinks.members import publish_member_delta
 from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher, PublishFailed
+from hub.downlinks.status import DownlinkStatusOut, ProblemOut, site_statuses
 from hub.errors import NotFoundError, ServiceError
 from hub.ingest import reports
 from hub.models import Site
@@ -32,12 +33,13 @@ class BrokerUnavailable(ServiceError):
 
 
 class CatalogPublished(BaseModel):
-    """What was published."""
+    """What was published, and the rows left out of it because the wire refuses them."""
 
     site: str
     version: int
     topic: str
     size_bytes: int
+    problems: list[ProblemOut] = []
 
 
 class MembersPublished(BaseModel):
@@ -101,19 +103,36 @@ def publish_site_catalog(
     engine: EngineDep,
     target: TargetDep,
 ) -> CatalogPublished:
-    """Build the site's catalog snapshot (new version if it changed) and publish it retained."""
+    """Build the site's catalog snapshot (new version if it changed) and publish it retained.
+
+    Rows the wire refuses are left out and listed in ``problems``; a catalog that cannot
+    be built even so answers 422 with the reason (also in ``GET /sync/downlinks``).
+    """
     site = session.get(Site, site_id)
     if site is None:
         raise NotFoundError(f"site {site_id} not found")
+    code = site.code
+    session.close()  # the build commits on its own connection; do not hold this one open
     try:
         with OneShotPublisher(target) as pub:
-            done = publish_catalog(engine, site.code, pub)
+            done = publish_catalog(engine, code, pub)
     except UnknownSite as err:
         raise NotFoundError(str(err)) from err
     except PublishFailed as err:
         raise BrokerUnavailable(str(err)) from err
+    assert done is not None  # always sent when no version is given to skip
     return CatalogPublished(site=done.site, version=done.version, topic=done.topic,
-                            size_bytes=done.size)
+                            size_bytes=done.size,
+                            problems=[ProblemOut(**vars(p)) for p in done.problems])
+
+
+@router.get("/downlinks", response_model=list[DownlinkStatusOut])
+def downlink_status(
+    engine: EngineDep, problems_only: bool = False
+) -> list[DownlinkStatusOut]:
+    """Each site's catalog and member-cache downlinks: sent or not (and why), rows left out."""
+    with engine.connect() as conn:
+        return site_statuses(conn, only_problems=problems_only)
 
 
 @router.post("/sites/{site_id}/publish-members", response_model=MembersPublished)
