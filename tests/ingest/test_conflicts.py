@@ -60,12 +60,20 @@ def other_amount(order_id: str, than: Envelope) -> Envelope:
     return env
 
 
+@pytest.fixture(params=["sqlite_hub", pytest.param("pg_hub", marks=pytest.mark.postgres)],
+                ids=["sqlite", "postgres"])
+def hub(request: pytest.FixtureRequest) -> Settings:
+    """The hub's settings on SQLite or on PostgreSQL."""
+    settings: Settings = request.getfixturevalue(request.param)
+    return settings
+
+
 @pytest.fixture
-def conflicts(sqlite_hub: Settings, broker: PrivateBroker,
+def conflicts(hub: Settings, broker: PrivateBroker,
               tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Run three messages through a worker: one stored, two refused as conflicts."""
-    engine = prepare_hub(sqlite_hub, ["k1"])
-    worker = start_worker(sqlite_hub, broker, "w1", tmp_path / "logs")
+    engine = prepare_hub(hub, ["k1"])
+    worker = start_worker(hub, broker, "w1", tmp_path / "logs")
     device = FakeDevice(broker, "k1")
     try:
         first = order(new_order_id(), 1)
@@ -88,11 +96,11 @@ def conflicts(sqlite_hub: Settings, broker: PrivateBroker,
         engine.dispose()
 
 
-def test_api_lists_conflicts_with_both_totals(sqlite_hub: Settings,
+def test_api_lists_conflicts_with_both_totals(hub: Settings,
                                               conflicts: dict[str, Any]) -> None:
     first, same_order = conflicts["first"], conflicts["same_order"]
     order_id = first.payload.order_id
-    app = create_app(sqlite_hub)
+    app = create_app(hub)
     with TestClient(app) as client:
         h = api_headers(app, "manager")
         page = client.get(CONFLICTS, headers=h).json()
@@ -138,10 +146,10 @@ def _sign_in(client: TestClient, app: Any, role: Role) -> None:
     assert reply.status_code == 302, reply.text
 
 
-def test_admin_page_shows_conflicts_in_both_languages(sqlite_hub: Settings,
+def test_admin_page_shows_conflicts_in_both_languages(hub: Settings,
                                                       conflicts: dict[str, Any]) -> None:
     first, same_order = conflicts["first"], conflicts["same_order"]
-    app = create_app(sqlite_hub)
+    app = create_app(hub)
     with TestClient(app, follow_redirects=False) as client:
         reply = client.get(PAGE)
         assert reply.status_code == 302 and reply.headers["location"].endswith("/admin/login")
