@@ -151,8 +151,10 @@ def test_admin_page_shows_conflicts_in_both_languages(hub: Settings,
     first, same_order = conflicts["first"], conflicts["same_order"]
     app = create_app(hub)
     with TestClient(app, follow_redirects=False) as client:
-        reply = client.get(PAGE)
-        assert reply.status_code == 302 and reply.headers["location"].endswith("/admin/login")
+        for path in (PAGE, "/admin/dead-letter/list", "/admin/price-review/list"):
+            reply = client.get(path)
+            assert reply.status_code == 302, path
+            assert reply.headers["location"].endswith("/admin/login"), path
         _sign_in(client, app, Role.MANAGER)
         zh = client.get(f"{PAGE}?lang=zh_Hans")
         assert zh.status_code == 200, zh.text
