@@ -15,8 +15,8 @@ from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
-START_CEILING_S = 300.0
-"""How long a broken start may take before a test gives up (not a speed target)."""
+START_CEILING_S = 240.0
+"""How long a broken run may take before a test gives up (a ceiling, not a speed target)."""
 
 
 def child_pids(pid: int) -> dict[int, str]:
@@ -114,7 +114,13 @@ class DemoRun:
 
     def wait_supervisor_log(self, text: str, timeout: float = START_CEILING_S) -> None:
         """Wait until logs/supervisor.log says ``text``."""
-        wait_for(lambda: text in self.supervisor_log(), timeout,
+        def logged() -> bool:
+            if text in self.supervisor_log():
+                return True
+            assert self.proc.poll() is None, f"demo exited ({self.proc.returncode}):\n{self.output}"
+            return False
+
+        wait_for(logged, timeout, interval=0.2,
                  what=lambda: f"{text!r} in the supervisor log:\n{self.supervisor_log()}")
 
     def stop(self) -> str:
