@@ -25,6 +25,17 @@ from hub.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def _seconds(text: str) -> int:
+    """A whole number of seconds, 0 to 2^32 - 1 (MQTT's session expiry interval)."""
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from err
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise argparse.ArgumentTypeError(f"must be 0 to 4294967295 seconds (got {value})")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     env = os.environ.get
     p = argparse.ArgumentParser(prog="canteen-ingest", description=__doc__)
@@ -36,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="default CANTEEN_MQTT_PASSWORD_FILE")
     p.add_argument("--worker-id", default=env("CANTEEN_INGEST_WORKER_ID", socket.gethostname()),
                    help="stable id of this worker: its MQTT client id and session")
-    p.add_argument("--session-expiry-s", type=int,
-                   default=int(env("CANTEEN_INGEST_SESSION_EXPIRY_S", "60")),
+    p.add_argument("--session-expiry-s", type=_seconds,
+                   default=env("CANTEEN_INGEST_SESSION_EXPIRY_S", "60"),
                    help="how long the broker keeps a crashed worker's session (and its share"
                         " of the stream); a clean stop ends the session at once")
     p.add_argument("--group", default=env("CANTEEN_INGEST_GROUP", "ingest"),

@@ -202,14 +202,15 @@ class IngestWorker:
         if client.disconnect(properties=props) == mqtt.MQTT_ERR_SUCCESS:
             # paho calls on_disconnect once the DISCONNECT is written; stopping its
             # thread earlier could drop the packet and leave the session behind.
-            if not self._disconnected.wait(BROKER_REPLY_S):
+            if self._disconnected.wait(BROKER_REPLY_S):
+                log.info("session %s ended", self.settings.client_id)
+            else:
                 log.warning("DISCONNECT not confirmed written; the session expires in %ds",
                             self.settings.session_expiry_s)
         else:
             log.warning("not connected at stop; the broker drops the session in %ds",
                         self.settings.session_expiry_s)
         client.loop_stop()
-        log.info("session %s ended", self.settings.client_id)
 
     # ---- paho callbacks (network thread) -------------------------------------
 
