@@ -17,10 +17,11 @@ from protocol.payloads.device import DeviceStatus
 from protocol.payloads.kitchen import OrderStateChanged
 from protocol.payloads.order import OrderPlaced
 from protocol.topics import kitchen_filter, uplink_filter, uplink_topic
-from tests.edge.conftest import agent_config, wait_for
-from tests.support.kitchen import placed, state
+from tests.edge.conftest import agent_config
 from tests.security.conftest import HUB_USER, OTHER_SITE, SITE, Fleet
 from tests.security.mqtt_probe import Probe
+from tests.support.kitchen import placed, state
+from tests.support.waiting import wait_for
 
 NOT_AUTHORIZED = 0x87
 QUIET = 0.7
