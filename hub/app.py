@@ -11,10 +11,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.admin import mount_admin
+from hub.api.deps import PUBLIC_API_ROUTES
+from hub.api.guards import AuthenticateFirst, RefuseNul
 from hub.api.router import api_router
 from hub.crypto import FieldCipher
 from hub.db import make_engine
-from hub.errors import install_error_handlers
+from hub.errors import ERROR_RESPONSES, install_error_handlers
 from hub.migrate import check_not_newer, current_revision, head_revision, upgrade_to_head
 from hub.settings import Settings
 
@@ -56,6 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.cipher = FieldCipher.from_settings(settings)
     install_error_handlers(app)
+    # Outermost first: a token before anything else, then no NUL byte anywhere, then routes.
+    app.add_middleware(RefuseNul)
+    app.add_middleware(
+        AuthenticateFirst, settings=settings, prefix=API_PREFIX, public=PUBLIC_API_ROUTES
+    )
 
     @app.get("/healthz", tags=["health"])
     def healthz(request: Request) -> JSONResponse:
@@ -67,6 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "error", "detail": "database unreachable"}, 503)
         return JSONResponse({"status": "ok", "schema_revision": revision})
 
-    app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(api_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     mount_admin(app, settings, engine)
     return app

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 
 class ServiceError(Exception):
@@ -49,3 +52,37 @@ async def _service_error_handler(_request: Request, exc: Exception) -> JSONRespo
 def install_error_handlers(app: FastAPI) -> None:
     """Register the translation of service errors on the app."""
     app.add_exception_handler(ServiceError, _service_error_handler)
+
+
+class ErrorOut(BaseModel):
+    """The body of every 4xx/5xx but 422: what went wrong, in one sentence."""
+
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    """One refused input: where (``["body", "price_cents"]``), why, and the kind of error."""
+
+    model_config = ConfigDict(extra="allow")  # FastAPI adds input and ctx
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """The body of a 422: FastAPI's own validation errors and the services' alike."""
+
+    detail: list[ValidationIssue]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body could not be read (not UTF-8, no form)"},
+    401: {"model": ErrorOut, "description": "no token, or a malformed, forged or expired one"},
+    403: {"model": ErrorOut, "description": "the user's role may not do this"},
+    404: {"model": ErrorOut, "description": "the row named in the path does not exist"},
+    409: {"model": ErrorOut, "description": "the change clashes with existing data"},
+    422: {"model": ValidationErrorOut, "description": "invalid input; nothing was changed"},
+    503: {"model": ErrorOut, "description": "the broker or the database is unreachable"},
+}
+"""The error answers every API route may give, documented once for the whole API."""

@@ -12,10 +12,12 @@ from sqlmodel import Session, select
 
 from hub.crypto import FieldCipher
 from hub.models.users import Role, User
-from hub.security import InvalidTokenError, decode_access_token
+from hub.security import InvalidTokenError, TokenClaims, decode_access_token
 from hub.settings import Settings
 
 TOKEN_URL = "/api/v1/auth/token"
+# The only API routes that answer without a token (every other one needs a role).
+PUBLIC_API_ROUTES = frozenset({("POST", TOKEN_URL)})
 # auto_error=False: we answer a missing token ourselves, with the same 401 as a bad one.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
@@ -58,14 +60,19 @@ def _unauthorised(detail: str) -> HTTPException:
     )
 
 
-def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
-    """The active user named by a valid bearer token, else 401."""
+def authenticate_token(token: str | None, settings: Settings) -> TokenClaims:
+    """The claims of a present, well-signed, unexpired token, else 401 (no database look-up)."""
     if not token:
         raise _unauthorised("not authenticated: send Authorization: Bearer <token>")
     try:
-        claims = decode_access_token(token, secret=settings.secret_key.get_secret_value())
+        return decode_access_token(token, secret=settings.secret_key.get_secret_value())
     except InvalidTokenError as err:
         raise _unauthorised(f"invalid token: {err}") from err
+
+
+def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+    """The active user named by a valid bearer token, else 401."""
+    claims = authenticate_token(token, settings)
     user = session.exec(select(User).where(User.username == claims.username)).first()
     if user is None or not user.active:
         raise _unauthorised("user unknown or disabled")

@@ -7,9 +7,12 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from hub.models.bounds import MAX_DB_INT
+
 T = TypeVar("T")
 
 MAX_LIMIT = 200
+MAX_OFFSET = MAX_DB_INT  # past any table's last row; larger overflows the database's integer
 
 
 class Page(BaseModel, Generic[T]):
@@ -30,7 +33,7 @@ class PageParams(BaseModel):
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = 50,
-    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")] = 0,
 ) -> PageParams:
     """Read limit and offset from the query string."""
     return PageParams(limit=limit, offset=offset)

@@ -67,6 +67,8 @@ def _check(p: Promotion | PromotionCreate) -> None:
 def create_promotion(*, session: Session, data: PromotionCreate, actor: str) -> Promotion:
     """Create a promotion; 422 when rules would refuse it, 409 on a duplicate code."""
     _check(data)
+    if data.site_id is not None and session.get(Site, data.site_id) is None:
+        raise InvalidInputError(f"site {data.site_id} not found", field="site_id")
     if session.exec(select(Promotion).where(Promotion.code == data.code)).first():
         raise ConflictError(f"promotion {data.code!r} already exists")
     row = Promotion.model_validate(data)

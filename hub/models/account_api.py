@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from hub.models.accounts import AccountKind, TopUpMethod
+from hub.models.bounds import MAX_CENTS
 
 
 class _In(BaseModel):
@@ -31,7 +32,11 @@ class AdjustmentIn(_In):
     """A manual correction; the reason is mandatory and kept in the ledger and the audit log."""
 
     account: AccountKind
-    amount: int = Field(description="signed fen (points for the points account), not zero")
+    amount: int = Field(
+        ge=-MAX_CENTS,
+        le=MAX_CENTS,
+        description="signed fen (points for the points account), not zero",
+    )
     reason: str = Field(min_length=1, max_length=200)
 
     @field_validator("amount")
@@ -51,7 +56,9 @@ class RefundIn(_In):
     """Refund (part of) the stored value an order spent."""
 
     order_id: str = Field(min_length=1, max_length=36)
-    amount_cents: int | None = Field(default=None, gt=0, description="default: all that is left")
+    amount_cents: int | None = Field(
+        default=None, gt=0, le=MAX_CENTS, description="default: all that is left"
+    )
     reason: str = Field(min_length=1, max_length=200)
 
     @field_validator("reason")

@@ -11,6 +11,8 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field, utc_field
+from hub.models.bounds import MAX_COUNT, MAX_DB_INT
+from hub.models.patch import PatchModel
 from hub.models.validators import (
     CODE_PATTERN,
     check_timezone,
@@ -75,16 +77,16 @@ class SubsidyRuleCreate(SubsidyRuleBase):
     """Input to create a subsidy rule."""
 
 
-class SubsidyRuleUpdate(SQLModel):
+class SubsidyRuleUpdate(PatchModel):
     """Partial update of a subsidy rule (grants already made keep their amount)."""
 
-    name_zh: str | None = Field(default=None, min_length=1, max_length=60)
-    name_en: str | None = Field(default=None, min_length=1, max_length=60)
+    name_zh: str = Field(default=None, min_length=1, max_length=60)
+    name_en: str = Field(default=None, min_length=1, max_length=60)
     department: str | None = Field(default=None, max_length=120)
     meal_period: str | None = Field(default=None, max_length=32)
-    amount_cents: int | None = Field(default=None, gt=0, le=1_000_000)
-    weekdays: str | None = Field(default=None, max_length=7)
-    active: bool | None = None
+    amount_cents: int = Field(default=None, gt=0, le=1_000_000)
+    weekdays: str = Field(default=None, max_length=7)
+    active: bool = Field(default=None)
 
     @field_validator("weekdays")
     @classmethod
@@ -141,8 +143,8 @@ class TierBase(SQLModel):
     name_zh: str = Field(min_length=1, max_length=60)
     name_en: str = Field(min_length=1, max_length=60)
     rank: int = Field(ge=1, le=100)
-    min_spend_cents: int = Field(default=0, ge=0)
-    min_visits: int = Field(default=0, ge=0)
+    min_spend_cents: int = Field(default=0, ge=0, le=MAX_DB_INT)
+    min_visits: int = Field(default=0, ge=0, le=MAX_COUNT)
     window_days: int = Field(default=90, ge=1, le=366)
     member_price: bool = True
     points_multiplier_pct: int = Field(default=100, ge=0, le=10_000)
@@ -169,17 +171,17 @@ class TierCreate(TierBase):
     """Input to define a tier."""
 
 
-class TierUpdate(SQLModel):
+class TierUpdate(PatchModel):
     """Partial update of a tier (members move at the next recalculation)."""
 
-    name_zh: str | None = Field(default=None, min_length=1, max_length=60)
-    name_en: str | None = Field(default=None, min_length=1, max_length=60)
-    min_spend_cents: int | None = Field(default=None, ge=0)
-    min_visits: int | None = Field(default=None, ge=0)
-    window_days: int | None = Field(default=None, ge=1, le=366)
-    member_price: bool | None = None
-    points_multiplier_pct: int | None = Field(default=None, ge=0, le=10_000)
-    active: bool | None = None
+    name_zh: str = Field(default=None, min_length=1, max_length=60)
+    name_en: str = Field(default=None, min_length=1, max_length=60)
+    min_spend_cents: int = Field(default=None, ge=0, le=MAX_DB_INT)
+    min_visits: int = Field(default=None, ge=0, le=MAX_COUNT)
+    window_days: int = Field(default=None, ge=1, le=366)
+    member_price: bool = Field(default=None)
+    points_multiplier_pct: int = Field(default=None, ge=0, le=10_000)
+    active: bool = Field(default=None)
 
 
 class TierPublic(TierBase):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import Field as PydanticField
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from hub.db_types import UTCDateTime
 from hub.models.base import created_at_field, json_list_field, utc_field
+from hub.models.bounds import MAX_ID
+from hub.models.patch import PatchModel
 from hub.models.validators import CODE_PATTERN, check_wire_code
 from rules.order import CouponKind
 
@@ -147,6 +150,10 @@ class CouponRedemptionConflict(SQLModel, table=True):
     resolved: bool = False
 
 
+# Days of a member-day promotion: 0 (Monday) .. 6 (Sunday), as the service checks them.
+Weekday = Annotated[int, PydanticField(ge=0, le=6)]
+
+
 class PromotionKind(StrEnum):
     """The promotion shapes of ``rules.order.Promotions``."""
 
@@ -160,9 +167,9 @@ class PromotionBase(SQLModel):
 
     code: str = Field(max_length=32, schema_extra={"pattern": CODE_PATTERN})
     kind: PromotionKind
-    site_id: int | None = Field(default=None, foreign_key="site.id")
+    site_id: int | None = Field(default=None, foreign_key="site.id", ge=1, le=MAX_ID)
     percent_bp: int | None = Field(default=None, ge=1, le=10_000)
-    weekdays: list[int] = json_list_field()
+    weekdays: list[Weekday] = json_list_field()
     threshold_cents: int | None = Field(default=None, ge=0, le=100_000_000)
     save_cents: int | None = Field(default=None, ge=0, le=100_000_000)
     members_only: bool = False
@@ -196,18 +203,18 @@ class PromotionCreate(PromotionBase):
         return self
 
 
-class PromotionUpdate(SQLModel):
+class PromotionUpdate(PatchModel):
     """Partial change of a promotion."""
 
     percent_bp: int | None = Field(default=None, ge=1, le=10_000)
-    weekdays: list[int] | None = None
+    weekdays: list[Weekday] = Field(default=None)
     threshold_cents: int | None = Field(default=None, ge=0, le=100_000_000)
     save_cents: int | None = Field(default=None, ge=0, le=100_000_000)
-    members_only: bool | None = None
+    members_only: bool = Field(default=None)
     price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
-    active: bool | None = None
+    active: bool = Field(default=None)
 
 
 class PromotionPublic(PromotionBase):

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field, utc_field
+from hub.models.bounds import MAX_ID
+from hub.models.patch import PatchModel
 from hub.models.validators import CODE_PATTERN
 
 
@@ -25,7 +27,7 @@ class DeviceBase(SQLModel):
 
     code: str = Field(max_length=64, schema_extra={"pattern": CODE_PATTERN})
     kind: DeviceKind = Field(sa_type=sa.String(16))
-    site_id: int = Field(foreign_key="site.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True, ge=1, le=MAX_ID)
     name: str = Field(default="", max_length=120)
     active: bool = True
 
@@ -34,11 +36,11 @@ class DeviceCreate(DeviceBase):
     """Input to register a device."""
 
 
-class DeviceUpdate(SQLModel):
+class DeviceUpdate(PatchModel):
     """Partial update of a device."""
 
-    name: str | None = Field(default=None, max_length=120)
-    active: bool | None = None
+    name: str = Field(default=None, max_length=120)
+    active: bool = Field(default=None)
 
 
 class Device(DeviceBase, table=True):

@@ -8,6 +8,8 @@ from pydantic import ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field, json_list_field, utc_field
+from hub.models.bounds import MAX_CENTS, MAX_COUNT
+from hub.models.patch import PatchModel
 from hub.models.validators import (
     CODE_PATTERN,
     check_allergens,
@@ -20,11 +22,11 @@ from hub.models.validators import (
 class Nutrition(SQLModel):
     """Nutrition per portion; every value optional, never negative."""
 
-    kcal: int | None = Field(default=None, ge=0)
+    kcal: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     protein_g: float | None = Field(default=None, ge=0)
     fat_g: float | None = Field(default=None, ge=0)
     carbs_g: float | None = Field(default=None, ge=0)
-    sodium_mg: int | None = Field(default=None, ge=0)
+    sodium_mg: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
 class DishBase(Nutrition):
@@ -37,10 +39,10 @@ class DishBase(Nutrition):
     description_en: str = Field(default="", max_length=1000)
     # category and station are wire codes (protocol.fields.Code), checked as the kiosk would.
     category: str = Field(min_length=1, max_length=32, index=True, schema_extra=wire_code_schema())
-    price_cents: int = Field(ge=0)
-    member_price_cents: int | None = Field(default=None, ge=0)
+    price_cents: int = Field(ge=0, le=MAX_CENTS)
+    member_price_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
     # Weighed buffet dishes are charged per 100 g instead of per portion.
-    price_per_100g_cents: int | None = Field(default=None, ge=0)
+    price_per_100g_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
     tags: list[str] = json_list_field()
     allergens: list[str] = json_list_field()
     station: str = Field(
@@ -69,31 +71,31 @@ class DishCreate(DishBase):
     """Input to create a dish."""
 
 
-class DishUpdate(SQLModel):
+class DishUpdate(PatchModel):
     """Partial update of a dish (the code is its identity and cannot change)."""
 
-    name_zh: str | None = Field(default=None, min_length=1, max_length=120)
-    name_en: str | None = Field(default=None, min_length=1, max_length=120)
-    description_zh: str | None = Field(default=None, max_length=1000)
-    description_en: str | None = Field(default=None, max_length=1000)
-    category: str | None = Field(
+    name_zh: str = Field(default=None, min_length=1, max_length=120)
+    name_en: str = Field(default=None, min_length=1, max_length=120)
+    description_zh: str = Field(default=None, max_length=1000)
+    description_en: str = Field(default=None, max_length=1000)
+    category: str = Field(
         default=None, min_length=1, max_length=32, schema_extra=wire_code_schema()
     )
-    price_cents: int | None = Field(default=None, ge=0)
-    member_price_cents: int | None = Field(default=None, ge=0)
-    price_per_100g_cents: int | None = Field(default=None, ge=0)
-    tags: list[str] | None = None
-    allergens: list[str] | None = None
-    kcal: int | None = Field(default=None, ge=0)
+    price_cents: int = Field(default=None, ge=0, le=MAX_CENTS)
+    member_price_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
+    price_per_100g_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
+    tags: list[str] = Field(default=None)
+    allergens: list[str] = Field(default=None)
+    kcal: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     protein_g: float | None = Field(default=None, ge=0)
     fat_g: float | None = Field(default=None, ge=0)
     carbs_g: float | None = Field(default=None, ge=0)
-    sodium_mg: int | None = Field(default=None, ge=0)
-    station: str | None = Field(
+    sodium_mg: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    station: str = Field(
         default=None, min_length=1, max_length=32, schema_extra=wire_code_schema()
     )
     image_path: str | None = Field(default=None, max_length=255)
-    active: bool | None = None
+    active: bool = Field(default=None)
 
     @field_validator("category", "station")
     @classmethod

@@ -8,6 +8,8 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field, json_list_field, utc_field
+from hub.models.bounds import MAX_ID
+from hub.models.patch import PatchModel
 from hub.models.validators import CODE_PATTERN, check_allergens, check_preferences, normalise_phone
 
 
@@ -19,7 +21,9 @@ class MemberBase(SQLModel):
     employer: str | None = Field(default=None, max_length=120)
     # The organisation whose canteens the member may eat at (their sites' member caches
     # hold them; hub.identity.entitlement). None: only sites without an organisation.
-    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", index=True, ge=1, le=MAX_ID
+    )
     department: str | None = Field(default=None, max_length=120)
     school_class: str | None = Field(default=None, max_length=60)
     birthday: date | None = None
@@ -57,22 +61,22 @@ class MemberCreate(MemberBase, ConsentInput):
         return None if value is None else normalise_phone(value)
 
 
-class MemberUpdate(SQLModel):
+class MemberUpdate(PatchModel):
     """Partial update of a member; a consent set to false withdraws it."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: str = Field(default=None, min_length=1, max_length=120)
     phone: str | None = Field(default=None, max_length=32)
     employer: str | None = Field(default=None, max_length=120)
-    organisation_id: int | None = None  # null: no organisation (see MemberBase)
+    organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID)  # null: no organisation
     department: str | None = Field(default=None, max_length=120)
     school_class: str | None = Field(default=None, max_length=60)
     birthday: date | None = None
-    dietary_preferences: list[str] | None = None
-    allergens: list[str] | None = None
-    active: bool | None = None
-    consent_data: bool | None = None
-    consent_marketing: bool | None = None
-    consent_face: bool | None = None
+    dietary_preferences: list[str] = Field(default=None)
+    allergens: list[str] = Field(default=None)
+    active: bool = Field(default=None)
+    consent_data: bool = Field(default=None)
+    consent_marketing: bool = Field(default=None)
+    consent_face: bool = Field(default=None)
 
     @field_validator("phone")
     @classmethod

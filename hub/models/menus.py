@@ -8,30 +8,34 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field, utc_field
+from hub.models.bounds import MAX_COUNT, MAX_ID
+from hub.models.patch import PatchModel
 
 
 class MenuItemIn(SQLModel):
     """A dish on a menu as the API takes it."""
 
-    dish_id: int
+    dish_id: int = Field(ge=1, le=MAX_ID)
     available: bool = True
     sold_out: bool = False
-    sort_order: int = 0
+    sort_order: int = Field(default=0, ge=-MAX_COUNT, le=MAX_COUNT)
 
 
-class MenuItemUpdate(SQLModel):
+class MenuItemUpdate(PatchModel):
     """Partial update of one menu item (the sold-out switch of the kitchen)."""
 
-    available: bool | None = None
-    sold_out: bool | None = None
-    sort_order: int | None = None
+    available: bool = Field(default=None)
+    sold_out: bool = Field(default=None)
+    sort_order: int = Field(default=None, ge=-MAX_COUNT, le=MAX_COUNT)
 
 
 class MenuBase(SQLModel):
     """Fields of a menu."""
 
-    site_id: int = Field(foreign_key="site.id", index=True)
-    meal_period_id: int = Field(foreign_key="meal_period.id", ondelete="RESTRICT")
+    site_id: int = Field(foreign_key="site.id", index=True, ge=1, le=MAX_ID)
+    meal_period_id: int = Field(
+        foreign_key="meal_period.id", ondelete="RESTRICT", ge=1, le=MAX_ID
+    )
     active: bool = True
 
 
@@ -41,11 +45,11 @@ class MenuCreate(MenuBase):
     items: list[MenuItemIn] = Field(default_factory=list)
 
 
-class MenuUpdate(SQLModel):
+class MenuUpdate(PatchModel):
     """Partial update of a menu; items, when given, replace the old list."""
 
-    active: bool | None = None
-    items: list[MenuItemIn] | None = None
+    active: bool = Field(default=None)
+    items: list[MenuItemIn] = Field(default=None)
 
 
 class Menu(MenuBase, table=True):

@@ -10,6 +10,8 @@ from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field
+from hub.models.bounds import MAX_CENTS, MAX_COUNT, MAX_ID
+from hub.models.patch import PatchModel
 from hub.models.validators import CODE_PATTERN, check_wire_code, wire_code_schema
 
 
@@ -23,7 +25,7 @@ class SetMealKind(StrEnum):
 class SetMealItemIn(SQLModel):
     """One dish of a fixed combo."""
 
-    dish_id: int
+    dish_id: int = Field(ge=1, le=MAX_ID)
     qty: int = Field(default=1, ge=1, le=20)
 
 
@@ -33,7 +35,7 @@ class SetMealSlotIn(SQLModel):
     category: str = Field(min_length=1, max_length=32, schema_extra=wire_code_schema())
     min_picks: int = Field(default=1, ge=0, le=20)
     max_picks: int = Field(default=1, ge=1, le=20)
-    sort_order: int = 0
+    sort_order: int = Field(default=0, ge=-MAX_COUNT, le=MAX_COUNT)
 
     @field_validator("category")
     @classmethod
@@ -54,7 +56,7 @@ class SetMealBase(SQLModel):
     name_zh: str = Field(min_length=1, max_length=120)
     name_en: str = Field(min_length=1, max_length=120)
     kind: SetMealKind = Field(sa_type=sa.String(16))
-    price_cents: int = Field(ge=0)
+    price_cents: int = Field(ge=0, le=MAX_CENTS)
     active: bool = True
 
 
@@ -73,15 +75,15 @@ class SetMealCreate(SetMealBase):
         return self
 
 
-class SetMealUpdate(SQLModel):
+class SetMealUpdate(PatchModel):
     """Partial update; items or slots, when given, replace the old ones."""
 
-    name_zh: str | None = Field(default=None, min_length=1, max_length=120)
-    name_en: str | None = Field(default=None, min_length=1, max_length=120)
-    price_cents: int | None = Field(default=None, ge=0)
-    active: bool | None = None
-    items: list[SetMealItemIn] | None = None
-    slots: list[SetMealSlotIn] | None = None
+    name_zh: str = Field(default=None, min_length=1, max_length=120)
+    name_en: str = Field(default=None, min_length=1, max_length=120)
+    price_cents: int = Field(default=None, ge=0, le=MAX_CENTS)
+    active: bool = Field(default=None)
+    items: list[SetMealItemIn] = Field(default=None)
+    slots: list[SetMealSlotIn] = Field(default=None)
 
 
 class SetMeal(SetMealBase, table=True):

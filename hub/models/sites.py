@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field
+from hub.models.bounds import MAX_ID
+from hub.models.patch import PatchModel
 from hub.models.validators import (
     CODE_PATTERN,
     check_timezone,
@@ -40,7 +44,9 @@ class SiteBase(SQLModel):
     name_zh: str = Field(min_length=1, max_length=120)
     name_en: str = Field(min_length=1, max_length=120)
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
-    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", ge=1, le=MAX_ID
+    )
     active: bool = True
 
     @field_validator("timezone")
@@ -55,14 +61,14 @@ class SiteCreate(SiteBase):
     meal_periods: list[MealPeriodCreate] = Field(default_factory=list)
 
 
-class SiteUpdate(SQLModel):
+class SiteUpdate(PatchModel):
     """Partial update of a site."""
 
-    name_zh: str | None = Field(default=None, min_length=1, max_length=120)
-    name_en: str | None = Field(default=None, min_length=1, max_length=120)
-    timezone: str | None = Field(default=None, max_length=64)
-    organisation_id: int | None = None
-    active: bool | None = None
+    name_zh: str = Field(default=None, min_length=1, max_length=120)
+    name_en: str = Field(default=None, min_length=1, max_length=120)
+    timezone: str = Field(default=None, max_length=64)
+    organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    active: bool = Field(default=None)
 
     @field_validator("timezone")
     @classmethod
@@ -78,6 +84,23 @@ class Site(SiteBase, table=True):
     created_at: datetime = created_at_field()
 
 
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+def check_local_time(value: Any) -> Any:
+    """Take a meal-period time only as HH:MM or HH:MM:SS: a wall-clock time, no offset."""
+    if isinstance(value, str) and not re.match(LOCAL_TIME_PATTERN, value):
+        raise ValueError("a time is HH:MM or HH:MM:SS in the site's own zone, without an offset")
+    return value
+
+
+# A wall-clock time of the site's zone, sent and taken as HH:MM[:SS] without an offset
+# (OpenAPI's `format: time` would promise an RFC 3339 offset the hub never sends).
+LOCAL_TIME_SCHEMA = {
+    "json_schema_extra": {"format": "partial-time", "pattern": LOCAL_TIME_PATTERN}
+}
+
+
 class MealPeriodBase(SQLModel):
     """A named serving window of a site, in the site's local time (may cross midnight)."""
 
@@ -85,13 +108,18 @@ class MealPeriodBase(SQLModel):
     code: str = Field(max_length=32, schema_extra=wire_code_schema())
     name_zh: str = Field(min_length=1, max_length=60)
     name_en: str = Field(min_length=1, max_length=60)
-    start: time
-    end: time
+    start: time = Field(schema_extra=LOCAL_TIME_SCHEMA)
+    end: time = Field(schema_extra=LOCAL_TIME_SCHEMA)
 
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
         return check_wire_code(value, "meal period code")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _local_time(cls, value: Any) -> Any:
+        return check_local_time(value)
 
     @model_validator(mode="after")
     def _not_empty(self) -> MealPeriodBase:
@@ -104,13 +132,18 @@ class MealPeriodCreate(MealPeriodBase):
     """Input to add a meal period to a site."""
 
 
-class MealPeriodUpdate(SQLModel):
+class MealPeriodUpdate(PatchModel):
     """Partial update of a meal period."""
 
-    name_zh: str | None = Field(default=None, min_length=1, max_length=60)
-    name_en: str | None = Field(default=None, min_length=1, max_length=60)
-    start: time | None = None
-    end: time | None = None
+    name_zh: str = Field(default=None, min_length=1, max_length=60)
+    name_en: str = Field(default=None, min_length=1, max_length=60)
+    start: time = Field(default=None, schema_extra=LOCAL_TIME_SCHEMA)
+    end: time = Field(default=None, schema_extra=LOCAL_TIME_SCHEMA)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _local_time(cls, value: Any) -> Any:
+        return check_local_time(value)
 
 
 class MealPeriod(MealPeriodBase, table=True):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field
+from hub.models.patch import PatchModel
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$"
 MIN_PASSWORD_LENGTH = 10
@@ -38,12 +39,12 @@ class UserCreate(UserBase):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(PatchModel):
     """Partial update of a user."""
 
-    role: Role | None = None
-    active: bool | None = None
-    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=256)
+    role: Role = Field(default=None)
+    active: bool = Field(default=None)
+    password: str = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=256)
 
 
 class User(UserBase, table=True):

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from hub.accounts.audit import SYSTEM_ACTOR, record_change, snapshot
 from hub.errors import ConflictError
-from hub.models.users import User, UserCreate, UserUpdate
+from hub.models.users import Role, User, UserCreate, UserUpdate
 from hub.security import hash_password, verify_password
 from hub.services.common import (
     commit_or_conflict,
@@ -60,6 +60,22 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     return user
 
 
+def _keep_an_admin(session: Session, user: User, *, role: str, active: bool) -> None:
+    """Refuse to demote or deactivate the last active admin (nobody could administer the hub)."""
+    if user.role != Role.ADMIN or not user.active or (role == Role.ADMIN and active):
+        return
+    # Lock the other admins' rows (PostgreSQL) so two admins cannot demote each other at once.
+    other = session.exec(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.active == True, User.id != user.id)  # noqa: E712
+        .with_for_update()
+    ).first()
+    if other is None:
+        raise ConflictError(
+            f"{user.username!r} is the last active admin: make another user admin first"
+        )
+
+
 def update_user(
     *, session: Session, user_id: int, data: UserUpdate, actor: str = SYSTEM_ACTOR
 ) -> User:
@@ -67,6 +83,8 @@ def update_user(
     user = get_or_404(session, User, user_id, what="user")
     before = snapshot(user)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    role, active = changes.get("role", user.role), changes.get("active", user.active)
+    _keep_an_admin(session, user, role=role, active=active)
     password = changes.pop("password", None)
     for key, value in changes.items():
         setattr(user, key, value)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response, status
 from hub.accounts import bonus_rules, subsidies, tiers
 from hub.accounts import jobs as account_jobs
 from hub.api.deps import EDITORS, CurrentUser, SessionDep, require_role
+from hub.api.params import IdPath
 from hub.db_types import utcnow
 from hub.models.account_api import BonusRuleActiveIn, JobIn
 from hub.models.account_rules import (
@@ -48,14 +49,14 @@ def create_subsidy_rule(
 
 
 @rules.get("/{rule_id}", response_model=SubsidyRulePublic)
-def get_subsidy_rule(session: SessionDep, rule_id: int) -> SubsidyRulePublic:
+def get_subsidy_rule(session: SessionDep, rule_id: IdPath) -> SubsidyRulePublic:
     """One subsidy rule."""
     return _sub(subsidies.get_rule(session, rule_id=rule_id))
 
 
 @rules.patch("/{rule_id}", response_model=SubsidyRulePublic)
 def update_subsidy_rule(
-    session: SessionDep, user: CurrentUser, rule_id: int, data: SubsidyRuleUpdate
+    session: SessionDep, user: CurrentUser, rule_id: IdPath, data: SubsidyRuleUpdate
 ) -> SubsidyRulePublic:
     """Change a subsidy rule (grants already made keep their amount)."""
     rule = subsidies.update_rule(
@@ -65,7 +66,7 @@ def update_subsidy_rule(
 
 
 @rules.delete("/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_subsidy_rule(session: SessionDep, user: CurrentUser, rule_id: int) -> Response:
+def delete_subsidy_rule(session: SessionDep, user: CurrentUser, rule_id: IdPath) -> Response:
     """Delete a rule that never granted anything."""
     subsidies.delete_rule(session, rule_id=rule_id, actor=user.username, at=utcnow())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -89,7 +90,7 @@ def create_tier(session: SessionDep, user: CurrentUser, data: TierCreate) -> Tie
 
 @tier_router.patch("/{tier_id}", response_model=TierPublic)
 def update_tier(
-    session: SessionDep, user: CurrentUser, tier_id: int, data: TierUpdate
+    session: SessionDep, user: CurrentUser, tier_id: IdPath, data: TierUpdate
 ) -> TierPublic:
     """Change a tier's thresholds or benefits."""
     tier = tiers.update_tier(session, tier_id=tier_id, data=data, actor=user.username, at=utcnow())
@@ -97,7 +98,7 @@ def update_tier(
 
 
 @tier_router.delete("/{tier_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_tier(session: SessionDep, user: CurrentUser, tier_id: int) -> Response:
+def delete_tier(session: SessionDep, user: CurrentUser, tier_id: IdPath) -> Response:
     """Delete a tier nobody holds."""
     tiers.delete_tier(session, tier_id=tier_id, actor=user.username, at=utcnow())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -123,7 +124,7 @@ def create_bonus_rule(
 
 @bonus.put("/{rule_id}/active", response_model=TopupBonusRulePublic)
 def set_bonus_rule_active(
-    session: SessionDep, user: CurrentUser, rule_id: int, data: BonusRuleActiveIn
+    session: SessionDep, user: CurrentUser, rule_id: IdPath, data: BonusRuleActiveIn
 ) -> TopupBonusRulePublic:
     """Switch a top-up bonus rule on or off."""
     rule = bonus_rules.set_bonus_rule_active(

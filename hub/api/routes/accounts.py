@@ -17,6 +17,7 @@ from hub.accounts import audit, ledger, points, reconcile, refunds, stored_value
 from hub.accounts.receipts import Receipt
 from hub.api.deps import EDITORS, MEMBER_DESK, CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
+from hub.api.params import IdPath, IdQuery
 from hub.api.routes import account_rules
 from hub.db_types import utcnow
 from hub.models.account_api import (
@@ -62,14 +63,14 @@ def _balances(session: Session, member_id: int) -> BalancesPublic:
 
 
 @desk.get("/{member_id}", response_model=BalancesPublic)
-def get_balances(session: SessionDep, member_id: int) -> BalancesPublic:
+def get_balances(session: SessionDep, member_id: IdPath) -> BalancesPublic:
     """A member's cached balances, tier and offline limit."""
     return _balances(session, member_id)
 
 
 @desk.get("/{member_id}/entries", response_model=Page[LedgerEntryPublic])
 def list_entries(
-    session: SessionDep, page: PageDep, member_id: int, account: AccountKind | None = None
+    session: SessionDep, page: PageDep, member_id: IdPath, account: AccountKind | None = None
 ) -> Page[LedgerEntryPublic]:
     """A page of the member's ledger, newest first."""
     rows, total = ledger.list_entries(
@@ -82,7 +83,7 @@ def list_entries(
 @desk.get("/{member_id}/wallet", response_model=WalletPublic)
 def get_wallet(
     session: SessionDep,
-    member_id: int,
+    member_id: IdPath,
     meal_period: Annotated[str | None, Query(max_length=32)] = None,
     at: datetime | None = None,
 ) -> WalletPublic:
@@ -102,7 +103,7 @@ def get_wallet(
 
 
 @desk.post("/{member_id}/top-ups", response_model=Receipt, status_code=status.HTTP_201_CREATED)
-def top_up(session: SessionDep, user: CurrentUser, member_id: int, data: TopUpIn,
+def top_up(session: SessionDep, user: CurrentUser, member_id: IdPath, data: TopUpIn,
            idempotency_key: Annotated[str | None, Header(max_length=64)] = None) -> Receipt:
     """Top up at the desk; the same ``Idempotency-Key`` again returns the first receipt."""
     return stored_value.top_up(
@@ -113,7 +114,7 @@ def top_up(session: SessionDep, user: CurrentUser, member_id: int, data: TopUpIn
 
 
 @desk.post("/{member_id}/points/redemptions", response_model=RedeemOut)
-def redeem(session: SessionDep, user: CurrentUser, member_id: int, data: RedeemIn) -> RedeemOut:
+def redeem(session: SessionDep, user: CurrentUser, member_id: IdPath, data: RedeemIn) -> RedeemOut:
     """Spend points on a gift."""
     left = points.redeem_gift(
         session, member_id=member_id, points=data.points, gift=data.gift, actor=user.username,
@@ -123,7 +124,7 @@ def redeem(session: SessionDep, user: CurrentUser, member_id: int, data: RedeemI
 
 
 @desk.get("/{member_id}/tier-history", response_model=Page[TierChangePublic])
-def tier_history(session: SessionDep, page: PageDep, member_id: int) -> Page[TierChangePublic]:
+def tier_history(session: SessionDep, page: PageDep, member_id: IdPath) -> Page[TierChangePublic]:
     """A member's tier changes, newest first."""
     ledger.read_account(session, member_id=member_id)  # 404 for an unknown member
     rows, total = tiers.tier_history(
@@ -135,7 +136,7 @@ def tier_history(session: SessionDep, page: PageDep, member_id: int) -> Page[Tie
 
 @desk.post("/{member_id}/adjustments", response_model=BalancesPublic, dependencies=editors)
 def adjust(
-    session: SessionDep, user: CurrentUser, member_id: int, data: AdjustmentIn
+    session: SessionDep, user: CurrentUser, member_id: IdPath, data: AdjustmentIn
 ) -> BalancesPublic:
     """Correct a balance, with a reason (managers and admins)."""
     stored_value.adjust(
@@ -147,7 +148,7 @@ def adjust(
 
 @desk.put("/{member_id}/offline-limit", response_model=BalancesPublic, dependencies=editors)
 def set_offline_limit(
-    session: SessionDep, user: CurrentUser, member_id: int, data: OfflineLimitIn
+    session: SessionDep, user: CurrentUser, member_id: IdPath, data: OfflineLimitIn
 ) -> BalancesPublic:
     """Set how far the member may spend offline (managers and admins)."""
     stored_value.set_offline_limit(
@@ -180,7 +181,7 @@ def list_overdrafts(
 
 @money.post("/overdrafts/{flag_id}/resolve", response_model=OverdraftPublic)
 def resolve_overdraft(
-    session: SessionDep, user: CurrentUser, flag_id: int, data: ResolveIn
+    session: SessionDep, user: CurrentUser, flag_id: IdPath, data: ResolveIn
 ) -> OverdraftPublic:
     """Close an overdraft with how it was settled."""
     flag = reconcile.resolve_overdraft(
@@ -194,7 +195,7 @@ def list_audit(
     session: SessionDep,
     page: PageDep,
     entity: Annotated[str | None, Query(max_length=32)] = None,
-    member_id: int | None = None,
+    member_id: IdQuery = None,
     actor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[AuditLogPublic]:
     """The audit log, newest first (admins)."""

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from hub.api.deps import EDITORS, MEMBER_DESK, CipherDep, CurrentUser, SessionDep, require_role
+from hub.api.params import IdPath, IdQuery
 from hub.coupons import issue as issue_svc
 from hub.coupons import promotions as promo_svc
 from hub.coupons import redeem as redeem_svc
 from hub.coupons import templates as template_svc
 from hub.db_types import utcnow
+from hub.models.bounds import RowId
 from hub.models.coupons import (
     CouponPublic,
     CouponRedemptionConflict,
@@ -31,15 +33,15 @@ editors_router = APIRouter(tags=["coupons"], dependencies=[require_role(*EDITORS
 class IssueToMembers(BaseModel):
     """Issue one coupon of a template to each member; ``request_key`` makes a retry harmless."""
 
-    template_id: int
-    member_ids: list[int] = Field(min_length=1, max_length=issue_svc.MAX_MANUAL)
+    template_id: RowId
+    member_ids: list[RowId] = Field(min_length=1, max_length=issue_svc.MAX_MANUAL)
     request_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
 
 
 class IssueToSegment(BaseModel):
     """Issue to every active member of an employer and/or department, once per batch name."""
 
-    template_id: int
+    template_id: RowId
     employer: str | None = Field(default=None, max_length=120)
     department: str | None = Field(default=None, max_length=120)
     batch: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
@@ -90,7 +92,7 @@ def create_template(
 
 @editors_router.put("/coupon-templates/{template_id}/active", response_model=CouponTemplatePublic)
 def switch_template(
-    session: SessionDep, user: CurrentUser, template_id: int, data: ActiveSwitch
+    session: SessionDep, user: CurrentUser, template_id: IdPath, data: ActiveSwitch
 ) -> CouponTemplatePublic:
     """Switch a template on or off."""
     row = template_svc.set_template_active(
@@ -143,7 +145,7 @@ def run_automatic(session: SessionDep, data: AutoRun) -> Issued:
 
 
 @desk_router.get("/members/{member_id}/coupons", response_model=list[CouponPublic])
-def member_coupons(session: SessionDep, member_id: int) -> list[CouponPublic]:
+def member_coupons(session: SessionDep, member_id: IdPath) -> list[CouponPublic]:
     """A member's coupons."""
     return [
         CouponPublic.model_validate(c)
@@ -152,7 +154,7 @@ def member_coupons(session: SessionDep, member_id: int) -> list[CouponPublic]:
 
 
 @desk_router.get("/coupons/{coupon_id}/qr-token", response_model=CouponCode)
-def coupon_code(session: SessionDep, cipher: CipherDep, coupon_id: int) -> CouponCode:
+def coupon_code(session: SessionDep, cipher: CipherDep, coupon_id: IdPath) -> CouponCode:
     """The signed QR code of an open coupon."""
     return CouponCode(
         token=issue_svc.coupon_token(session=session, cipher=cipher, coupon_id=coupon_id)
@@ -169,7 +171,7 @@ def redemption_conflicts(
 
 
 @editors_router.get("/promotions", response_model=list[PromotionPublic])
-def list_promotions(session: SessionDep, site_id: int | None = None) -> list[PromotionPublic]:
+def list_promotions(session: SessionDep, site_id: IdQuery = None) -> list[PromotionPublic]:
     """Promotions (of a site, plus those for every site)."""
     return [
         PromotionPublic.model_validate(p)
@@ -190,7 +192,7 @@ def create_promotion(
 
 @editors_router.patch("/promotions/{promotion_id}", response_model=PromotionPublic)
 def update_promotion(
-    session: SessionDep, user: CurrentUser, promotion_id: int, data: PromotionUpdate
+    session: SessionDep, user: CurrentUser, promotion_id: IdPath, data: PromotionUpdate
 ) -> PromotionPublic:
     """Change a promotion."""
     row = promo_svc.update_promotion(
@@ -200,7 +202,7 @@ def update_promotion(
 
 
 @editors_router.delete("/promotions/{promotion_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_promotion(session: SessionDep, user: CurrentUser, promotion_id: int) -> Response:
+def delete_promotion(session: SessionDep, user: CurrentUser, promotion_id: IdPath) -> Response:
     """Remove a promotion."""
     promo_svc.delete_promotion(session=session, promotion_id=promotion_id, actor=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

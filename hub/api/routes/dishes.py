@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from hub.api.deps import EDITORS, STAFF, CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
+from hub.api.params import IdPath
 from hub.models.dishes import DishCreate, DishPublic, DishUpdate
 from hub.services import dishes as svc
 
@@ -48,14 +49,14 @@ def create_dish(session: SessionDep, user: CurrentUser, data: DishCreate) -> Dis
 
 
 @router.get("/{dish_id}", response_model=DishPublic)
-def get_dish(session: SessionDep, dish_id: int) -> DishPublic:
+def get_dish(session: SessionDep, dish_id: IdPath) -> DishPublic:
     """One dish."""
     return DishPublic.model_validate(svc.get_dish(session=session, dish_id=dish_id))
 
 
 @router.patch("/{dish_id}", response_model=DishPublic, dependencies=edit)
 def update_dish(
-    session: SessionDep, user: CurrentUser, dish_id: int, data: DishUpdate
+    session: SessionDep, user: CurrentUser, dish_id: IdPath, data: DishUpdate
 ) -> DishPublic:
     """Change a dish (audited: who, before, after)."""
     dish = svc.update_dish(session=session, dish_id=dish_id, data=data, actor=user.username)
@@ -63,7 +64,7 @@ def update_dish(
 
 
 @router.delete("/{dish_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=edit)
-def delete_dish(session: SessionDep, user: CurrentUser, dish_id: int) -> Response:
+def delete_dish(session: SessionDep, user: CurrentUser, dish_id: IdPath) -> Response:
     """Delete a dish no menu or set meal uses."""
     svc.delete_dish(session=session, dish_id=dish_id, actor=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
 from hub.api.deps import SessionDep, require_role
+from hub.api.params import IdPath
 from hub.fleet import issue_device_credentials, render_broker_files, revoke_device_credentials
 from hub.fleet.broker_files import ACL_FILE, PASSWORD_FILE
 from hub.models.users import Role
@@ -38,7 +39,9 @@ class BrokerFilesOut(BaseModel):
 
 @router.post("/devices/{device_id}/credentials", response_model=IssuedCredentials,
              status_code=status.HTTP_201_CREATED)
-def issue_credentials(session: SessionDep, device_id: int, response: Response) -> IssuedCredentials:
+def issue_credentials(
+    session: SessionDep, device_id: IdPath, response: Response
+) -> IssuedCredentials:
     """Issue (or rotate) a device's broker password; the old one stops at the next broker reload."""
     creds = issue_device_credentials(session, device_id=device_id)
     response.headers["Cache-Control"] = "no-store"
@@ -53,7 +56,7 @@ def issue_credentials(session: SessionDep, device_id: int, response: Response) -
 
 
 @router.delete("/devices/{device_id}/credentials", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_credentials(session: SessionDep, device_id: int) -> Response:
+def revoke_credentials(session: SessionDep, device_id: IdPath) -> Response:
     """Revoke a device's broker login (effective at the next broker reload)."""
     revoke_device_credentials(session, device_id=device_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

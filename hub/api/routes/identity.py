@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
 from hub.api.deps import EDITORS, MEMBER_DESK, CipherDep, CurrentUser, SessionDep, require_role
+from hub.api.params import IdPath
 from hub.db_types import utcnow
 from hub.identity import cards as card_svc
 from hub.identity import keys as key_svc
@@ -58,7 +59,7 @@ class SiteDeviceKeys(PublicKeys):
 
 
 @members_router.get("/{member_id}/qr-token", response_model=MemberCodeOut)
-def get_member_code(session: SessionDep, cipher: CipherDep, member_id: int) -> MemberCodeOut:
+def get_member_code(session: SessionDep, cipher: CipherDep, member_id: IdPath) -> MemberCodeOut:
     """The member's rotating QR code (valid about two minutes)."""
     code = member_code(session=session, cipher=cipher, member_id=member_id, now=utcnow())
     return MemberCodeOut(
@@ -67,7 +68,7 @@ def get_member_code(session: SessionDep, cipher: CipherDep, member_id: int) -> M
 
 
 @members_router.get("/{member_id}/cards", response_model=list[CardPublic])
-def list_cards(session: SessionDep, member_id: int) -> list[CardPublic]:
+def list_cards(session: SessionDep, member_id: IdPath) -> list[CardPublic]:
     """A member's cards (last four digits only)."""
     rows = card_svc.list_cards(session=session, member_id=member_id)
     return [CardPublic.model_validate(c) for c in rows]
@@ -77,7 +78,7 @@ def list_cards(session: SessionDep, member_id: int) -> list[CardPublic]:
     "/{member_id}/cards", response_model=CardPublic, status_code=status.HTTP_201_CREATED
 )
 def add_card(
-    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: int, data: CardCreate
+    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: IdPath, data: CardCreate
 ) -> CardPublic:
     """Register a card to a member."""
     card = card_svc.add_card(
@@ -92,7 +93,7 @@ def add_card(
 
 @members_router.post("/{member_id}/cards/{card_id}/block", response_model=CardPublic)
 def block_card(
-    session: SessionDep, user: CurrentUser, member_id: int, card_id: int, data: CardBlock
+    session: SessionDep, user: CurrentUser, member_id: IdPath, card_id: IdPath, data: CardBlock
 ) -> CardPublic:
     """Block a lost card at once; kiosks drop it with the next member-cache delta."""
     card = card_svc.block_card(
@@ -152,7 +153,7 @@ def revoke(session: SessionDep, user: CurrentUser, key_id: str) -> Response:
     response_model=SiteDeviceKeys,
     dependencies=[require_role(Role.ADMIN)],
 )
-def device_keys(session: SessionDep, cipher: CipherDep, site_id: int) -> SiteDeviceKeys:
+def device_keys(session: SessionDep, cipher: CipherDep, site_id: IdPath) -> SiteDeviceKeys:
     """What a device of the site is configured with (admin only: holds the site hash key)."""
     key = key_svc.site_identity_key(session=session, cipher=cipher, site_id=site_id)
     # Keys must exist before the first code is shown, so make the signing key now if needed.
@@ -168,7 +169,7 @@ def device_keys(session: SessionDep, cipher: CipherDep, site_id: int) -> SiteDev
 def member_delta(
     session: SessionDep,
     cipher: CipherDep,
-    site_id: int,
+    site_id: IdPath,
     from_version: Annotated[int, Query(ge=0, le=2**53 - 1)] = 0,
 ) -> MemberCacheDelta | Response:
     """The member-cache delta a device at ``from_version`` applies next; 204 when up to date."""

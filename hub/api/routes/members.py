@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from hub.api.deps import EDITORS, MEMBER_DESK, CipherDep, CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
+from hub.api.params import IdPath
 from hub.models.members import MemberCreate, MemberPublic, MemberUpdate
 from hub.services import members as svc
 
@@ -49,7 +50,7 @@ def create_member(
 
 
 @router.get("/{member_id}", response_model=MemberPublic)
-def get_member(session: SessionDep, cipher: CipherDep, member_id: int) -> MemberPublic:
+def get_member(session: SessionDep, cipher: CipherDep, member_id: IdPath) -> MemberPublic:
     """One member."""
     return svc.member_public(
         member=svc.get_member(session=session, member_id=member_id), cipher=cipher
@@ -58,7 +59,7 @@ def get_member(session: SessionDep, cipher: CipherDep, member_id: int) -> Member
 
 @router.patch("/{member_id}", response_model=MemberPublic)
 def update_member(
-    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: int, data: MemberUpdate
+    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: IdPath, data: MemberUpdate
 ) -> MemberPublic:
     """Change a member, including withdrawing consents."""
     member = svc.update_member(
@@ -73,7 +74,7 @@ def update_member(
     dependencies=[require_role(*EDITORS)],
 )
 def delete_member(
-    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: int
+    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: IdPath
 ) -> Response:
     """Erase a member."""
     svc.delete_member(session=session, member_id=member_id, cipher=cipher, actor=user.username)

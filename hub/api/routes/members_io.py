@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from hub.accounts.audit import record_audit
 from hub.api.deps import CipherDep, CurrentUser, SessionDep, require_role
+from hub.api.params import IdPath
 from hub.errors import InvalidInputError
 from hub.members_io import exporter, importer, privacy
 from hub.members_io.reading import MAX_BYTES
@@ -62,12 +63,24 @@ async def import_members(
 
 
 @router.get("/member-import/{job_id}")
-def import_job(session: SessionDep, job_id: int) -> dict[str, Any]:
+def import_job(session: SessionDep, job_id: IdPath) -> dict[str, Any]:
     """An import job: status, progress, and the row-level error report."""
     return _job_json(get_or_404(session, MemberImportJob, job_id, what="import job"))
 
 
-@router.get("/member-export")
+@router.get(
+    "/member-export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the members as a file in the import format (an attachment)",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                MEDIA["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 def export_members(
     session: SessionDep,
     cipher: CipherDep,
@@ -94,7 +107,7 @@ def export_members(
 
 @router.get("/members/{member_id}/personal-data")
 def personal_data(
-    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: int
+    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: IdPath
 ) -> dict[str, Any]:
     """Everything held about one member (an access request)."""
     data = privacy.personal_data(session=session, cipher=cipher, member_id=member_id)
@@ -112,7 +125,7 @@ def personal_data(
 
 @router.post("/members/{member_id}/erase", response_model=MemberPublic)
 def erase(
-    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: int
+    session: SessionDep, cipher: CipherDep, user: CurrentUser, member_id: IdPath
 ) -> MemberPublic:
     """Erase a member's personal data; money records and totals are kept."""
     member = privacy.erase_member(session=session, member_id=member_id, actor=user.username)

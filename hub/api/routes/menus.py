@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from hub.api.deps import EDITORS, SOLD_OUT_SWITCHERS, STAFF, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
+from hub.api.params import IdPath, IdQuery
 from hub.models.menus import MenuCreate, MenuItemPublic, MenuItemUpdate, MenuPublic, MenuUpdate
 from hub.services import menus as svc
 
@@ -19,8 +20,8 @@ edit = [require_role(*EDITORS)]
 def list_menus(
     session: SessionDep,
     page: PageDep,
-    site_id: int | None = None,
-    meal_period_id: int | None = None,
+    site_id: IdQuery = None,
+    meal_period_id: IdQuery = None,
     meal_period: Annotated[str | None, Query(max_length=32, description="period code")] = None,
 ) -> Page[MenuPublic]:
     """A page of menus filtered by site and meal period."""
@@ -43,13 +44,13 @@ def create_menu(session: SessionDep, data: MenuCreate) -> MenuPublic:
 
 
 @router.get("/{menu_id}", response_model=MenuPublic)
-def get_menu(session: SessionDep, menu_id: int) -> MenuPublic:
+def get_menu(session: SessionDep, menu_id: IdPath) -> MenuPublic:
     """One menu with its items."""
     return svc.menu_public(session=session, menu=svc.get_menu(session=session, menu_id=menu_id))
 
 
 @router.patch("/{menu_id}", response_model=MenuPublic, dependencies=edit)
-def update_menu(session: SessionDep, menu_id: int, data: MenuUpdate) -> MenuPublic:
+def update_menu(session: SessionDep, menu_id: IdPath, data: MenuUpdate) -> MenuPublic:
     """Change a menu; items replace the old list."""
     menu = svc.update_menu(session=session, menu_id=menu_id, data=data)
     return svc.menu_public(session=session, menu=menu)
@@ -61,7 +62,7 @@ def update_menu(session: SessionDep, menu_id: int, data: MenuUpdate) -> MenuPubl
     dependencies=[require_role(*SOLD_OUT_SWITCHERS)],
 )
 def update_menu_item(
-    session: SessionDep, menu_id: int, dish_id: int, data: MenuItemUpdate
+    session: SessionDep, menu_id: IdPath, dish_id: IdPath, data: MenuItemUpdate
 ) -> MenuItemPublic:
     """Mark a dish sold out or unavailable on one menu."""
     item = svc.update_menu_item(session=session, menu_id=menu_id, dish_id=dish_id, data=data)
@@ -69,7 +70,7 @@ def update_menu_item(
 
 
 @router.delete("/{menu_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=edit)
-def delete_menu(session: SessionDep, menu_id: int) -> Response:
+def delete_menu(session: SessionDep, menu_id: IdPath) -> Response:
     """Delete a menu."""
     svc.delete_menu(session=session, menu_id=menu_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

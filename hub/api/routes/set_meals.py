@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from hub.api.deps import EDITORS, STAFF, CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
+from hub.api.params import IdPath
 from hub.models.set_meals import SetMealCreate, SetMealPublic, SetMealUpdate
 from hub.services import set_meals as svc
 
@@ -35,7 +36,7 @@ def create_set_meal(session: SessionDep, user: CurrentUser, data: SetMealCreate)
 
 
 @router.get("/{set_meal_id}", response_model=SetMealPublic)
-def get_set_meal(session: SessionDep, set_meal_id: int) -> SetMealPublic:
+def get_set_meal(session: SessionDep, set_meal_id: IdPath) -> SetMealPublic:
     """One set meal."""
     set_meal = svc.get_set_meal(session=session, set_meal_id=set_meal_id)
     return svc.set_meal_public(session=session, set_meal=set_meal)
@@ -43,7 +44,7 @@ def get_set_meal(session: SessionDep, set_meal_id: int) -> SetMealPublic:
 
 @router.patch("/{set_meal_id}", response_model=SetMealPublic, dependencies=edit)
 def update_set_meal(
-    session: SessionDep, user: CurrentUser, set_meal_id: int, data: SetMealUpdate
+    session: SessionDep, user: CurrentUser, set_meal_id: IdPath, data: SetMealUpdate
 ) -> SetMealPublic:
     """Change a set meal."""
     set_meal = svc.update_set_meal(
@@ -53,7 +54,7 @@ def update_set_meal(
 
 
 @router.delete("/{set_meal_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=edit)
-def delete_set_meal(session: SessionDep, user: CurrentUser, set_meal_id: int) -> Response:
+def delete_set_meal(session: SessionDep, user: CurrentUser, set_meal_id: IdPath) -> Response:
     """Delete a set meal."""
     svc.delete_set_meal(session=session, set_meal_id=set_meal_id, actor=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

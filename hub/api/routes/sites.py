@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from hub.api.deps import EDITORS, STAFF, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
+from hub.api.params import IdPath
 from hub.models.sites import (
     MealPeriodCreate,
     MealPeriodPublic,
@@ -39,20 +40,20 @@ def create_site(session: SessionDep, data: SiteCreate) -> SitePublic:
 
 
 @router.get("/{site_id}", response_model=SitePublic)
-def get_site(session: SessionDep, site_id: int) -> SitePublic:
+def get_site(session: SessionDep, site_id: IdPath) -> SitePublic:
     """One site with its meal periods."""
     return svc.site_public(session=session, site=svc.get_site(session=session, site_id=site_id))
 
 
 @router.patch("/{site_id}", response_model=SitePublic, dependencies=edit)
-def update_site(session: SessionDep, site_id: int, data: SiteUpdate) -> SitePublic:
+def update_site(session: SessionDep, site_id: IdPath, data: SiteUpdate) -> SitePublic:
     """Change a site."""
     site = svc.update_site(session=session, site_id=site_id, data=data)
     return svc.site_public(session=session, site=site)
 
 
 @router.delete("/{site_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=edit)
-def delete_site(session: SessionDep, site_id: int) -> Response:
+def delete_site(session: SessionDep, site_id: IdPath) -> Response:
     """Delete a site nothing refers to."""
     svc.delete_site(session=session, site_id=site_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -64,7 +65,9 @@ def delete_site(session: SessionDep, site_id: int) -> Response:
     status_code=status.HTTP_201_CREATED,
     dependencies=edit,
 )
-def add_meal_period(session: SessionDep, site_id: int, data: MealPeriodCreate) -> MealPeriodPublic:
+def add_meal_period(
+    session: SessionDep, site_id: IdPath, data: MealPeriodCreate
+) -> MealPeriodPublic:
     """Add a meal period to a site."""
     period = svc.add_meal_period(session=session, site_id=site_id, data=data)
     return MealPeriodPublic.model_validate(period)
@@ -74,7 +77,7 @@ def add_meal_period(session: SessionDep, site_id: int, data: MealPeriodCreate) -
     "/{site_id}/meal-periods/{period_id}", response_model=MealPeriodPublic, dependencies=edit
 )
 def update_meal_period(
-    session: SessionDep, site_id: int, period_id: int, data: MealPeriodUpdate
+    session: SessionDep, site_id: IdPath, period_id: IdPath, data: MealPeriodUpdate
 ) -> MealPeriodPublic:
     """Rename a meal period or move its hours."""
     period = svc.update_meal_period(
@@ -88,7 +91,7 @@ def update_meal_period(
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=edit,
 )
-def delete_meal_period(session: SessionDep, site_id: int, period_id: int) -> Response:
+def delete_meal_period(session: SessionDep, site_id: IdPath, period_id: IdPath) -> Response:
     """Delete a meal period no menu uses."""
     svc.delete_meal_period(session=session, site_id=site_id, period_id=period_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from hub.api.deps import EDITORS, CipherDep, SessionDep, SettingsDep, get_engine, require_role
 from hub.api.pagination import Page, PageDep
+from hub.api.params import IdPath
 from hub.downlinks.catalog import UnknownSite, publish_catalog
 from hub.downlinks.config import publish_device_config
 from hub.downlinks.members import publish_member_delta
@@ -98,7 +99,7 @@ def get_totals(
 
 @router.post("/sites/{site_id}/publish-catalog", response_model=CatalogPublished)
 def publish_site_catalog(
-    site_id: int,
+    site_id: IdPath,
     session: SessionDep,
     engine: EngineDep,
     target: TargetDep,
@@ -137,7 +138,7 @@ def downlink_status(
 
 @router.post("/sites/{site_id}/publish-members", response_model=MembersPublished)
 def publish_site_members(
-    site_id: int,
+    site_id: IdPath,
     session: SessionDep,
     engine: EngineDep,
     cipher: CipherDep,
@@ -166,7 +167,7 @@ def publish_site_members(
 
 @router.post("/devices/{device_id}/publish-config", response_model=ConfigPublishedOut)
 def publish_config(
-    device_id: int,
+    device_id: IdPath,
     engine: EngineDep,
     target: TargetDep,
     changes: DeviceConfigIn | None = None,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from hub.api.deps import CurrentUser, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
+from hub.api.params import IdPath
 from hub.models.users import Role, UserCreate, UserPublic, UserUpdate
 from hub.services import users as svc
 
@@ -28,14 +29,14 @@ def create_user(session: SessionDep, user: CurrentUser, data: UserCreate) -> Use
 
 
 @router.get("/{user_id}", response_model=UserPublic)
-def get_user(session: SessionDep, user_id: int) -> UserPublic:
+def get_user(session: SessionDep, user_id: IdPath) -> UserPublic:
     """One user."""
     return UserPublic.model_validate(svc.get_user(session=session, user_id=user_id))
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
 def update_user(
-    session: SessionDep, user: CurrentUser, user_id: int, data: UserUpdate
+    session: SessionDep, user: CurrentUser, user_id: IdPath, data: UserUpdate
 ) -> UserPublic:
     """Change a user's role, active flag or password (audited: who, before, after)."""
     changed = svc.update_user(session=session, user_id=user_id, data=data, actor=user.username)
