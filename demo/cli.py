@@ -179,6 +179,9 @@ def run(args: argparse.Namespace) -> int:
         log.info("stop requested while starting: stopping the demo site")
         return 0
     except (ChildFailed, BrokerError, ProvisionError, HubPortError) as err:
+        if stop.is_set():  # Ctrl-C also reached a one-shot step (migrate, seed) and ended it
+            log.info("stop requested while starting: stopping the demo site")
+            return 0
         log.error("%s", err)
         return 1
     finally:
