@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from hub.db import make_engine
 from hub.downlinks.catalog import publish_all_catalogs
+from hub.ingest.sessions import SessionNotEnded, end_session
 from hub.ingest.worker import IngestWorker, WorkerSettings
 from hub.migrate import NOT_MIGRATED, is_migrated, upgrade_to_head
 from hub.settings import Settings
@@ -58,12 +59,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="longest a message waits for its batch to fill")
     p.add_argument("--no-catalog", action="store_true",
                    help="do not publish the sites' catalogs when connected")
+    p.add_argument("--end-session", action="store_true",
+                   help="do not run: end the broker session of --worker-id, a worker that is"
+                        " gone, so its share of the stream returns to the others")
     p.add_argument("--log-level", default=env("CANTEEN_LOG_LEVEL", "INFO"))
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: 0 on a clean stop, 2 on a configuration error."""
+    """Entry point: 0 on a clean stop, 2 on a configuration error (1: session not ended)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -81,12 +85,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as err:
             print(f"canteen-ingest: mqtt password file: {err}", file=sys.stderr)
             return 2
-    engine = make_engine(settings)
-    if settings.auto_migrate:
-        upgrade_to_head(engine, schema=settings.db_schema)
-    elif not is_migrated(engine, schema=settings.db_schema):
-        print(f"canteen-ingest: {NOT_MIGRATED}", file=sys.stderr)
-        return 2
     wsettings = WorkerSettings(
         host=args.mqtt_host or settings.mqtt_host, port=args.mqtt_port or settings.mqtt_port,
         worker_id=args.worker_id, share_group=args.group, max_batch=args.max_batch,
@@ -95,6 +93,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         password=password,
         tls_ca_file=str(settings.mqtt_tls_ca_file) if settings.mqtt_tls_ca_file else None,
     )
+    if args.end_session:
+        try:
+            end_session(wsettings)
+        except SessionNotEnded as err:
+            print(f"canteen-ingest: {err}", file=sys.stderr)
+            return 1
+        return 0
+    engine = make_engine(settings)
+    if settings.auto_migrate:
+        upgrade_to_head(engine, schema=settings.db_schema)
+    elif not is_migrated(engine, schema=settings.db_schema):
+        print(f"canteen-ingest: {NOT_MIGRATED}", file=sys.stderr)
+        return 2
 
     def _catalogs(worker: IngestWorker) -> None:
         if worker.client is not None:

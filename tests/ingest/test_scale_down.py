@@ -17,15 +17,19 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from demo.broker import PrivateBroker
 from edge_agent.store import DeviceStore
 from hub.settings import Settings
+from protocol import uplink_filter
 from tests.ingest.helpers import (
     ROOT,
     SITE,
     FakeDevice,
+    hub_env,
     prepare_hub,
     recorded_orders,
     scalar,
@@ -177,3 +181,50 @@ def test_scale_down_under_load_sqlite(sqlite_hub: Settings, broker: PrivateBroke
 def test_scale_down_under_load_postgres(pg_hub: Settings, broker: PrivateBroker,
                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _scale_down_under_load(pg_hub, broker, tmp_path, monkeypatch)
+
+
+def _session_left_behind(broker: PrivateBroker, worker_id: str) -> None:
+    """What a worker of an older release left when it stopped: a 7-day session in the group."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"canteen-ingest-{worker_id}",
+                         protocol=MQTTProtocolVersion.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 7 * 24 * 3600
+    client.connect(broker.host, broker.port, clean_start=False, properties=props)
+    client.loop_start()
+    subscribed: list[object] = []
+    client.on_subscribe = lambda *a: subscribed.append(a)
+    client.subscribe(uplink_filter(share_group="ingest"), qos=1)
+    wait_for(lambda: bool(subscribed), 10, "the old worker's SUBACK")
+    client.disconnect()
+    client.loop_stop()
+
+
+def test_a_session_left_behind_is_ended_by_worker_id(sqlite_hub: Settings,
+                                                     broker: PrivateBroker,
+                                                     tmp_path: Path) -> None:
+    engine = prepare_hub(sqlite_hub, ["p1"])
+    _session_left_behind(broker, "retired")
+    worker = start_worker(sqlite_hub, broker, "w1", tmp_path / "logs")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "hub.ingest", "--worker-id", "retired", "--end-session"],
+            env=hub_env(sqlite_hub, broker), cwd=ROOT, capture_output=True, text=True,
+            timeout=60, check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        _probe(tmp_path, broker, engine, "p1")
+    finally:
+        stop(worker)
+        engine.dispose()
+
+
+def test_ending_a_session_on_a_broker_that_is_down_says_so(sqlite_hub: Settings,
+                                                           tmp_path: Path) -> None:
+    dead = PrivateBroker(tmp_path / "never-started")  # a free port nobody listens on
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.ingest", "--worker-id", "retired", "--end-session"],
+        env=hub_env(sqlite_hub, dead), cwd=ROOT, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+    assert done.returncode == 1
+    assert "unreachable" in done.stderr
