@@ -1,4 +1,4 @@
-"""The admin shell's sync pages: dead letters, price reviews and conflicts, read-only.
+"""The admin shell's sync pages: dead letters, price reviews, conflicts, downlinks; read-only.
 
 Dead letters and price reviews are plain model views of their tables. Conflicts are a
 page of their own: the figure worth seeing (the order total the device sent beside the
@@ -22,6 +22,7 @@ from starlette.responses import Response
 from hub.admin.views import HubModelView, money
 from hub.i18n import lazy_gettext as _l
 from hub.ingest.conflicts import ConflictKind, list_conflicts
+from hub.models.downlinks import DownlinkStatus
 from hub.models.ingest import DeadLetter, PriceReview
 from protocol.topics import ID_PATTERN
 from rules.money import format_cents
@@ -148,8 +149,45 @@ class ConflictsView(BaseView):
         )
 
 
+DOWNLINK_KINDS = {"catalog": _l("Catalog"), "members": _l("Member cache")}
+
+
+def _downlink_kind(model: Any, _attr: Any) -> str:
+    label = DOWNLINK_KINDS.get(model.kind)
+    return model.kind if label is None else str(label)
+
+
+def _left_out(model: Any, _attr: Any) -> str:
+    return "; ".join(f"{p['what']} {p['code']}: {p['reason']}".replace("  ", " ")
+                     for p in model.problems or [])
+
+
+class DownlinkStatusAdmin(HubModelView, model=DownlinkStatus):
+    """Each site's catalog and member-cache downlink: rows left out, or why none was sent."""
+
+    name = _l("Downlink status")
+    name_plural = _l("Downlink statuses")
+    icon = "fa-solid fa-tower-broadcast"
+    category = SYNC
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ("site_id", "kind", "error", "problems", "since")
+    column_default_sort = ("since", True)
+    column_labels: ClassVar[dict[Any, Any]] = {
+        "site_id": _l("Site id"),
+        "kind": _l("Kind"),
+        "error": _l("Not sent because"),
+        "problems": _l("Rows left out"),
+        "since": _l("Since"),
+    }
+    column_formatters: ClassVar[dict[Any, Any]] = {"kind": _downlink_kind,
+                                                   "problems": _left_out}
+    column_formatters_detail = column_formatters
+
+
 def register_sync_views(admin: Admin) -> None:
-    """Add dead letters, price reviews and conflicts to the shell (mount_admin calls this)."""
+    """Add dead letters, price reviews, conflicts, downlinks to the shell (mount_admin calls)."""
     admin.admin.state.sync_engine = admin.engine
-    for view in (DeadLetterAdmin, PriceReviewAdmin, ConflictsView):
+    for view in (DeadLetterAdmin, PriceReviewAdmin, ConflictsView, DownlinkStatusAdmin):
         admin.add_view(view)

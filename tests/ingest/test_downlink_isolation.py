@@ -29,9 +29,11 @@ from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher
 from hub.migrate import upgrade_to_head
 from hub.models import Dish, MealPeriod, Member, Menu, MenuItem, Organisation, Site
 from hub.models.catalog_names import DishCategory, KitchenStation
+from hub.models.users import Role
 from hub.settings import Settings
 from protocol import CatalogSnapshot, parse
 from protocol.member_cache import MemberCacheDelta
+from tests.hub.conftest import TEST_PASSWORD, ensure_user
 from tests.ingest.helpers import api_headers, scalar, wait_for
 
 GOOD, BAD = "north", "south"  # site codes: south gets the bad row
@@ -169,6 +171,16 @@ def test_bad_row_left_out_other_sites_and_members_still_sent(
                                 headers=api_headers(app, "admin"))
         assert published.status_code == 200, published.text
         assert [p["code"] for p in published.json()["problems"]] == ["late-snack"]
+    with TestClient(app, follow_redirects=False) as client:  # the admin's Sync menu
+        user = ensure_user(app, username="manager-desk", role=Role.MANAGER)
+        login = client.post("/admin/login", data={"username": user.username,
+                                                  "password": TEST_PASSWORD})
+        assert login.status_code == 302, login.text
+        zh = client.get("/admin/downlink-status/list?lang=zh_Hans")
+        assert zh.status_code == 200, zh.text
+        assert "下发状态" in zh.text and "被略过的行" in zh.text and "late-snack" in zh.text
+        en = client.get("/admin/downlink-status/list?lang=en").text
+        assert "Downlink status" in en and "Rows left out" in en and "meal_period late-snack" in en
 
 
 def test_unchanged_catalog_is_not_published_again(
