@@ -116,8 +116,12 @@ def _probe(tmp: Path, broker: PrivateBroker, engine: object, device: str) -> Non
     try:
         for _, topic, body, _ in orders:
             dev.publish(topic, body)
-        wait_for(lambda: _hub_device(engine, device)[0] == PER_PROBE, 90,
-                 f"all {PER_PROBE} orders of {device}, published once, stored")
+        try:
+            wait_for(lambda: _hub_device(engine, device)[0] == PER_PROBE, 90,
+                     f"all {PER_PROBE} orders of {device}, published once, stored")
+        except AssertionError as err:
+            stored = _hub_device(engine, device)[0]
+            raise AssertionError(f"{err}: {PER_PROBE - stored} of {PER_PROBE} stranded") from err
         assert _hub_device(engine, device) == (PER_PROBE, sum(t for *_, t in orders))
     finally:
         dev.close()
