@@ -31,7 +31,7 @@ from hub.db import make_engine
 from hub.downlinks.catalog import Published, Publisher, active_site_codes, publish_catalog
 from hub.downlinks.members import publish_member_delta
 from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher, PublishFailed
-from hub.downlinks.status import CATALOG, MEMBERS, record_failure
+from hub.downlinks.status import CATALOG, MEMBERS, CatalogRefused, record_failure, record_sent
 from hub.migrate import NOT_MIGRATED, is_migrated
 from hub.settings import Settings
 
@@ -97,6 +97,7 @@ class DownlinkRounds:
     def _members(self, done: Round, site: str) -> None:
         sent = publish_member_delta(self.engine, cipher=self.cipher, site_code=site,
                                     publisher=self.publisher)
+        record_sent(self.engine, site_code=site, kind=MEMBERS)  # clears an earlier failure
         if sent is not None:
             done.members.append(sent)
 
@@ -110,7 +111,7 @@ class DownlinkRounds:
             log.warning("%s downlink of site %s failed, other sites go on: %s", kind, site,
                         err, exc_info=not isinstance(err, ValueError))
             done.failed.append((site, kind, str(err)))
-            if kind != CATALOG:  # a catalog records its own refusal with its problems
+            if not isinstance(err, CatalogRefused):  # that one is recorded with its problems
                 record_failure(self.engine, site_code=site, kind=kind, error=str(err))
 
 

@@ -91,13 +91,22 @@ def record(
 
 def record_failure(engine: Engine, *, site_code: str, kind: str, error: str) -> None:
     """A site's downlink could not be built or sent: say why (kept until it goes out)."""
+    _record_by_code(engine, site_code=site_code, kind=kind, error=error[:1000])
+
+
+def record_sent(engine: Engine, *, site_code: str, kind: str) -> None:
+    """A site's downlink (with no rows to leave out) went out, or had nothing new to send."""
+    _record_by_code(engine, site_code=site_code, kind=kind, error=None)
+
+
+def _record_by_code(engine: Engine, *, site_code: str, kind: str, error: str | None) -> None:
     try:
         with engine.begin() as conn:
             site_id = conn.execute(sa.select(_site.c.id).where(_site.c.code == site_code)).scalar()
             if site_id is not None:
-                record(conn, site_id=site_id, kind=kind, problems=[], error=error[:1000])
+                record(conn, site_id=site_id, kind=kind, problems=[], error=error)
     except sa.exc.SQLAlchemyError as err:  # the database itself is away: the log has it
-        log.warning("could not record the %s failure of site %s: %s", kind, site_code, err)
+        log.warning("could not record the %s status of site %s: %s", kind, site_code, err)
 
 
 class ProblemOut(BaseModel):

@@ -241,3 +241,38 @@ def test_catalog_that_cannot_be_built_is_refused_for_its_site_alone(
         assert r.status_code == 422, r.text
         assert "catalog of site south not sent" in r.json()["detail"]
 
+
+
+def test_one_sites_failing_member_build_leaves_the_others(
+    hub: tuple[Settings, Engine], broker: PrivateBroker
+) -> None:
+    settings, engine = hub
+    seen = Downlinks(broker)
+    try:
+        with OneShotPublisher(BrokerTarget(broker.host, broker.port)) as pub:
+            publisher = rounds(settings, engine, pub)
+            assert publisher.run_round().failed == []
+            south = scalar(engine, "SELECT id FROM site WHERE code = :c", c=BAD)
+            with engine.begin() as conn:  # south's key no longer decrypts: its build fails
+                conn.execute(sa.text("UPDATE site_identity_key SET key_encrypted = 'x' "
+                                     "WHERE site_id = :s"), {"s": south})
+            with Session(engine) as s:
+                for no, site in (("N002", GOOD), ("S002", BAD)):
+                    org = scalar(engine, "SELECT organisation_id FROM site WHERE code = :c",
+                                 c=site)
+                    s.add(Member(member_no=no, name="李四", organisation_id=org))
+                s.commit()
+            done = publisher.run_round()
+            assert [(site, kind) for site, kind, _ in done.failed] == [(BAD, "members")]
+            assert [m.site for m in done.members] == [GOOD]
+        wait_for(lambda: "N002" in seen.member_ids(GOOD), 10, "north's new member")
+        assert "S002" not in seen.member_ids(BAD)
+    finally:
+        seen.close()
+    app = create_app(settings)
+    with TestClient(app) as client:
+        rows = client.get("/api/v1/sync/downlinks?problems_only=true",
+                          headers=api_headers(app, "manager")).json()
+        members = [r for r in rows if r["kind"] == "members"]  # (south's catalog: the fixture's)
+        assert [(r["site"], r["sent"]) for r in members] == [(BAD, False)]
+        assert "cannot decrypt" in members[0]["error"]
