@@ -97,3 +97,28 @@ def test_unknown_organisation_refused(client: TestClient, auth: Auth) -> None:
     assert r.status_code == 422 and "organisation 999 does not exist" in r.text
     assert client.get(f"/api/v1/members/{member}", headers=auth(Role.ADMIN)
                       ).json()["organisation_id"] is None
+
+
+def test_import_and_export_carry_the_organisation_code(client: TestClient, auth: Auth) -> None:
+    acme = post(client, auth, "/api/v1/organisations",
+                {"code": "acme", "name_zh": "甲公司", "name_en": "Acme"})
+    h = auth(Role.ADMIN)
+
+    def upload(text: str) -> dict[str, object]:
+        r = client.post("/api/v1/member-import", files={"file": ("m.csv", text.encode())},
+                        headers=h)
+        assert r.status_code == 202, r.text
+        return dict(client.get(f"/api/v1/member-import/{r.json()['id']}", headers=h).json())
+
+    refused = upload("member_no,name,consent_data,organisation\nE1,甲,yes,nobody\n")
+    assert refused["status"] == "refused", refused
+    assert refused["errors"] == [{"row": 2, "column": "organisation", "zh": "没有这个组织编码",
+                                  "en": "no organisation has this code"}]
+    done = upload("会员号,姓名,同意数据处理,所属组织\nE1,甲,是,acme\nE2,乙,是,\n")
+    assert done["status"] == "done" and done["imported"] == 2, done
+    by_no = {m["member_no"]: m for m in client.get("/api/v1/members", headers=h).json()["items"]}
+    assert by_no["E1"]["organisation_id"] == acme and by_no["E2"]["organisation_id"] is None
+    text = client.get("/api/v1/member-export", params={"format": "csv"}, headers=h
+                      ).content.decode("utf-8-sig")
+    header, e1, e2 = text.splitlines()[:3]
+    assert header.endswith(",organisation") and e1.endswith(",acme") and e2.endswith(",")
