@@ -10,7 +10,7 @@ pass writes the entries and the new cached balances in the caller's transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,6 +95,24 @@ def lock_account(session: Session, *, member_id: int, at: datetime) -> MemberAcc
     account = session.get(MemberAccount, member_id, populate_existing=True)
     assert account is not None  # inserted above
     return account
+
+
+def lock_accounts(session: Session, *, member_ids: Iterable[int], at: datetime) -> None:
+    """Lock several members' account rows (created if missing) in ascending member id order.
+
+    For a transaction that posts for many members (an ingest batch): taking every lock
+    first, in one global order, means two such transactions never hold two accounts in
+    opposite orders (a deadlock); lock_account afterwards finds the row already ours.
+    """
+    ids = sorted(set(member_ids))
+    table = MemberAccount.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(dialect.insert(table).values(
+            [{"member_id": m, "updated_at": at} for m in chunk]).on_conflict_do_nothing())
+        session.execute(sa.select(table.c.member_id).where(table.c.member_id.in_(chunk))
+                        .order_by(table.c.member_id).with_for_update())
 
 
 def read_account(session: Session, *, member_id: int) -> MemberAccount:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from hub.accounts.ledger import lock_accounts
 from hub.accounts.reconcile import post_order_payments
 from hub.coupons.redeem import Redemption, redeem_coupon
 from hub.ingest.directory import KnownDevice
@@ -53,6 +54,10 @@ def post_payments(conn: Connection, events: Sequence[Stored], counts: Counter[st
         return  # guests: nothing to post
     unknown = []
     with Session(bind=conn) as session:
+        # Every account this batch posts to, locked first in member id order (issue 20).
+        lock_accounts(session, member_ids=[e.member_id for e, _ in members
+                                           if e.member_id is not None],
+                      at=min(o.placed_at for _, o in members))
         for e, order in members:
             if e.member_id is None:
                 # The order is kept (member_id NULL); accounts' own word for it.
@@ -84,6 +89,9 @@ def redeem_coupons(conn: Connection, events: Sequence[Stored], counts: Counter[s
                 wanted.append((e, order, pay.reference))
     if not wanted:
         return
+    # Coupon rows locked in ascending id order (a stable sort: one coupon's orders keep
+    # the batch's order, so the first to arrive still redeems it) (issue 20).
+    wanted.sort(key=lambda w: int(w[2]) if w[2] and w[2].isascii() and w[2].isdigit() else -1)
     with Session(bind=conn) as session:
         for e, order, reference in wanted:
             if reference is None or not reference.isdigit():

@@ -4,7 +4,11 @@ Order of effects per batch (why each step is where it is):
 1. commit the batch (one transaction) -- nothing is acknowledged before it is durable;
 2. publish one event.ack per device -- the device may delete its outbox rows now;
 3. MQTT-ack the inbound PUBLISHes (manual_ack) -- until here a kill -9 makes the
-   broker redeliver them, and the redelivered copies come back as "duplicate".
+   broker redeliver them, and the redelivered copies come back as "duplicate";
+4. now and then (BatchWriter.flush_seen) write the devices' last_seen_at in a short
+   transaction of its own -- kept out of the batch so no batch holds a device row that
+   every other worker's batches also update (issue 20: that deadlocked). A kill -9 loses
+   at most SEEN_FLUSH_S of last-seen, never an order.
 
 Leaving the pool (docs/architecture.md, "Scaling the ingest workers"): Mosquitto keeps
 routing a ``$share`` group's messages to a member whose session outlives its connection,
@@ -174,6 +178,7 @@ class IngestWorker:
         if client.is_connected():
             self._leave_group(client)
             self._drain()
+        self.writer.flush_seen(force=True)
         self._end_session(client)
         self.client = None
 
@@ -297,6 +302,7 @@ class IngestWorker:
                 if m.qos > 0:
                     client.ack(m.mid, m.qos)
         self.batches += 1
+        self.writer.flush_seen()  # after the acks: a device's last-seen never delays them
         log.debug("batch of %d in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
 
     def publish_acks(self, outcomes: list[Outcome]) -> None:

@@ -4,12 +4,22 @@ Idempotency is set-based: the ids of the batch are looked up in one query,
 then only what is new is inserted (COPY on PostgreSQL). Two workers racing on
 the same id make one transaction fail on the primary key; it is retried and
 the id is then found, so the loser answers "duplicate".
+
+Lock order (issue 20): many workers commit batches concurrently on one PostgreSQL, and
+rows that many batches touch would deadlock if two transactions locked two of them in
+opposite orders. So the batch transaction never updates a row in the order messages
+happened to arrive: ``device.last_seen_at`` is not written in it at all (kept per writer
+in memory and flushed by ``flush_seen`` in a short transaction of its own, only ever
+moving forward); every other shared row (heartbeat health, member accounts, coupons,
+kitchen tracks, new keys of the COPY tables) is locked in ascending key order.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +44,7 @@ from protocol import DeviceHeartbeat, FeedbackGiven, OrderPlaced
 log = logging.getLogger(__name__)
 
 RACE_RETRIES = 3
+SEEN_FLUSH_S = 1.0  # how often a writer writes the devices' last_seen_at it has noted
 DATA_ERROR = "data_error"  # dead-letter reason: the database refused this message's rows
 # Uplink types this hub ingests: those with a row in the handler registry, and heartbeats.
 STORED_TYPES = frozenset(HANDLERS) | {"device.heartbeat"}
@@ -76,11 +87,17 @@ def ack_reason(code: str, detail: str = "") -> str:
 class BatchWriter:
     """Writes batches idempotently; counts every outcome in ``counts``."""
 
-    def __init__(self, engine: Engine, *, directory: Directory | None = None) -> None:
+    def __init__(self, engine: Engine, *, directory: Directory | None = None,
+                 seen_flush_s: float = SEEN_FLUSH_S) -> None:
         self.engine = engine
         self.directory = directory or Directory()
         self.counts: Counter[str] = Counter()
         self._effects: Counter[str] = Counter()  # handler counts of the open transaction
+        self.seen_flush_s = seen_flush_s
+        self._seen: dict[int, Any] = {}  # device id -> newest sent_at committed, not flushed
+        self._seen_tx: dict[int, Any] = {}  # the same, of the open transaction
+        self._flushed: set[int] = set()  # devices whose last_seen_at this writer has written
+        self._flushed_at = 0.0
 
     def write(self, batch: Sequence[Inbound]) -> list[Outcome]:
         """Commit a batch and return its outcomes.
@@ -116,7 +133,40 @@ class BatchWriter:
             outcomes = self._write(conn, items)
         self.counts.update(o.result for o in outcomes)
         self.counts.update(self._effects)
+        for dev_id, at in self._seen_tx.items():
+            if dev_id not in self._seen or self._seen[dev_id] < at:
+                self._seen[dev_id] = at
         return outcomes
+
+    def flush_seen(self, *, force: bool = False) -> None:
+        """Write the devices' last_seen_at noted since the last flush, in a short transaction.
+
+        Outside the batch transaction so that no batch holds a device row: one UPDATE per
+        device in ascending id order, each only moving last_seen_at forward (GREATEST), so
+        concurrent flushes of several workers neither deadlock nor go back in time. Due
+        every ``seen_flush_s``, at once for a device this writer has not written yet (a new
+        device shows as seen without waiting), and on ``force`` (a stopping worker). A
+        failure keeps them noted for the next flush: last-seen is never worth a retry loop.
+        """
+        if not self._seen:
+            return
+        due = (force or time.monotonic() - self._flushed_at >= self.seen_flush_s
+               or not self._seen.keys() <= self._flushed)
+        if not due:
+            return
+        pending, self._seen = self._seen, {}
+        try:
+            with self.engine.begin() as conn:
+                _touch_devices(conn, pending)
+        except Exception as err:
+            log.warning("last-seen of %d devices not written (%s); kept for the next flush",
+                        len(pending), describe(err))
+            for dev_id, at in pending.items():
+                if dev_id not in self._seen or self._seen[dev_id] < at:
+                    self._seen[dev_id] = at
+            return
+        self._flushed.update(pending)
+        self._flushed_at = time.monotonic()
 
     def _write_alone(self, item: Accepted | Rejected) -> list[Outcome]:
         """One message in its own transaction; dead-lettered if it alone is refused."""
@@ -143,6 +193,7 @@ class BatchWriter:
     def _write(self, conn: Connection, items: Sequence[Accepted | Rejected]) -> list[Outcome]:
         now = utcnow()
         self._effects = Counter()
+        self._seen_tx = {}
         out: list[Outcome | None] = [None] * len(items)
         accepted = [(i, it) for i, it in enumerate(items) if isinstance(it, Accepted)]
         devices = self.directory.devices(
@@ -183,8 +234,13 @@ class BatchWriter:
         self._insert(conn, T_DEAD, [_dead_row(rej, now) for _, rej in rejected])
         self._events(conn, events, out, now)
         self._heartbeats(conn, beats.values())
-        self._touch_devices(conn, [(dev.device_id, a.envelope.sent_at) for _, a, dev in events]
-                            + [(dev.device_id, a.envelope.sent_at) for a, dev in beats.values()])
+        seen = self._seen_tx
+        for dev_id, at in itertools.chain(
+            ((dev.device_id, a.envelope.sent_at) for _, a, dev in events),
+            ((dev.device_id, a.envelope.sent_at) for a, dev in beats.values()),
+        ):
+            if dev_id not in seen or seen[dev_id] < at:
+                seen[dev_id] = at
         return [o if o is not None else Outcome(None, None, None, "none") for o in out]
 
     def _events(
@@ -257,6 +313,10 @@ class BatchWriter:
             seen[env.message_id] = digest
             messages.append(message_row(env, digest, dev, now))
             out[i] = ok
+        # New unique keys in ascending order too: two batches holding the same two ids (a
+        # redelivery) then wait for each other in one direction only.
+        messages.sort(key=lambda r: r["message_id"])
+        rows.orders.sort(key=lambda r: r["id"])
         self._insert(conn, T_MESSAGE, messages)
         self._insert(conn, T_ORDER, rows.orders)
         self._insert(conn, T_LINE, rows.lines)
@@ -286,7 +346,7 @@ class BatchWriter:
         self, conn: Connection, beats: Iterable[tuple[Accepted, KnownDevice]]
     ) -> None:
         rows, caches = [], []
-        for a, dev in beats:
+        for a, dev in sorted(beats, key=lambda b: b[1].device_id):  # lock order: device id
             hb = a.envelope.payload
             assert isinstance(hb, DeviceHeartbeat)
             caches.append((dev.site_id, hb.hardware.get(HEARTBEAT_CACHE_KEY), a.envelope.sent_at))
@@ -307,23 +367,6 @@ class BatchWriter:
                          T_HEALTH.c.heartbeat_at < stmt.excluded.heartbeat_at),
         )
         conn.execute(stmt, rows)
-
-    @staticmethod
-    def _touch_devices(conn: Connection, seen: Sequence[tuple[int, Any]]) -> None:
-        latest: dict[int, Any] = {}
-        for dev_id, at in seen:
-            if dev_id not in latest or latest[dev_id] < at:
-                latest[dev_id] = at
-        if not latest:
-            return
-        col = T_DEVICE.c
-        conn.execute(
-            sa.update(T_DEVICE)
-            .where(col.id == sa.bindparam("b_id"))
-            .where(sa.or_(col.last_seen_at.is_(None), col.last_seen_at < sa.bindparam("b_at")))
-            .values(last_seen_at=sa.bindparam("b_at")),
-            [{"b_id": k, "b_at": v} for k, v in latest.items()],
-        )
 
     @staticmethod
     def _dead_letter(rej: Rejected) -> Outcome:
@@ -356,6 +399,18 @@ def _copy(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None
     ) as copy:
         for row in rows:
             copy.write_row([row[c] for c in cols])
+
+
+def _touch_devices(conn: Connection, latest: dict[int, Any]) -> None:
+    """last_seen_at = GREATEST(last_seen_at, at) per device, in ascending id order."""
+    col = T_DEVICE.c
+    conn.execute(
+        sa.update(T_DEVICE)
+        .where(col.id == sa.bindparam("b_id"))
+        .where(sa.or_(col.last_seen_at.is_(None), col.last_seen_at < sa.bindparam("b_at")))
+        .values(last_seen_at=sa.bindparam("b_at")),
+        [{"b_id": k, "b_at": latest[k]} for k in sorted(latest)],
+    )
 
 
 def _ids(item: Accepted | Rejected) -> tuple[str | None, str | None, str | None]:

@@ -70,11 +70,15 @@ def refold_orders(conn: Connection, order_ids: Iterable[str],
     now = utcnow()
     tracks: list[dict[str, Any]] = []
     stations: list[dict[str, Any]] = []
-    for order_id, events in by_order.items():
+    # Ascending keys: concurrent ingest batches upsert shared orders' rows in one order
+    # only, so they wait for each other instead of deadlocking (issue 20).
+    for order_id, events in sorted(by_order.items()):
         track, per_station = fold_order(order_id, events, now)
         tracks.append(track)
         stations.extend(per_station)
     _upsert(conn, T_TRACK, tracks, ("order_id",), _TRACK_COLS)
+    stations.sort(key=lambda r: r["station"])
+    stations.sort(key=lambda r: r["order_id"])  # stable: (order id, station)
     _upsert(conn, T_STATION, stations, ("order_id", "station"), _STATION_COLS)
 
 
