@@ -111,6 +111,9 @@ def check_code(value: str, what: str = "code") -> str:
     return value
 
 
+ORDER_NO_PATTERN = r"^[A-Z0-9-]{1,12}$"
+"""The number a diner is called by (``A023``): capitals, digits and ``-``, 1-12 long."""
+
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 """Lowercase machine code such as a meal period ``lunch`` or a station ``wok``."""
 

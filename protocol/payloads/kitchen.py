@@ -9,7 +9,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from protocol.fields import Code, UtcDatetime, Uuid7, WireModel
+from protocol.fields import ORDER_NO_PATTERN, Code, UtcDatetime, Uuid7, WireModel
 
 OrderState = Literal["in_preparation", "ready", "collected", "cancelled"]
 """Kitchen states after ``placed`` (which is the order.placed event itself)."""
@@ -31,7 +31,7 @@ class OrderStateChanged(WireModel):
     """
 
     order_id: Uuid7
-    order_no: str = Field(pattern=r"^[A-Z0-9-]{1,12}$")
+    order_no: str = Field(pattern=ORDER_NO_PATTERN)
     state: OrderState
     at: UtcDatetime
     station: Code | None = None

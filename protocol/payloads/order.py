@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from protocol.fields import (
+    ORDER_NO_PATTERN,
     Cents,
     Code,
     Flag,
@@ -83,7 +84,7 @@ class OrderPlaced(WireModel):
     """An order placed on a device; every amount in fen, every total consistent."""
 
     order_id: Uuid7
-    order_no: Annotated[str, Field(pattern=r"^[A-Z0-9-]{1,12}$")]
+    order_no: Annotated[str, Field(pattern=ORDER_NO_PATTERN)]
     placed_at: UtcDatetime
     meal_period: Code
     member_id: Identifier | None = None

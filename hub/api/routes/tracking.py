@@ -9,10 +9,11 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from hub.api.deps import STAFF, SessionDep, require_role
 from hub.tracking import queries
+from protocol.topics import ID_PATTERN
 
 router = APIRouter(prefix="/tracking", tags=["tracking"], dependencies=[require_role(*STAFF)])
 
-Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Code = Annotated[str, Path(pattern=ID_PATTERN)]  # a site id as the wire carries it
 
 
 @router.get("/orders/{order_id}/timeline", response_model=queries.Timeline)
