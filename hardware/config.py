@@ -45,14 +45,25 @@ class _Printer(_Config):
         description="gb18030: the printer has a Chinese font (FS &); raster: send an image.",
     )
     timeout_s: float = Field(default=1.0, gt=0, le=10, title="Status timeout")
+    tear_feed_lines: int = Field(
+        default=8,
+        ge=0,
+        le=30,
+        title="Feed to the tear bar",
+        description="Lines fed after the receipt on printers without a cutter (1/6 in each).",
+    )
 
     @field_validator("profile")
     @classmethod
     def _known_profile(cls, value: str) -> str:
         from escpos.capabilities import CAPABILITIES  # imported late: it loads a large JSON
 
+        from hardware.printer.profiles import is_receipt_printer
+
         if value not in CAPABILITIES["profiles"]:
             raise ValueError(f"unknown python-escpos profile {value!r}")
+        if not is_receipt_printer(value):
+            raise ValueError(f"python-escpos profile {value!r} is a display: it prints no image")
         return value
 
 

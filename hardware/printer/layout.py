@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from hardware.printer.receipt import MoneyFormatter, Receipt, default_money
-from hardware.text import center, two_columns, wrap
+from hardware.text import center, sanitize, two_columns, wrap
 
 Align = Literal["left", "center"]
-
-#: Characters per line in font A (12x24) for each paper width.
-COLUMNS = {58: 32, 80: 48}
-#: Printable dots per line at 203 dpi for each paper width.
-DOTS = {58: 384, 80: 576}
 
 
 @dataclass(frozen=True)
@@ -35,27 +31,34 @@ class QrBlock:
 
 @dataclass(frozen=True)
 class CutBlock:
-    """Feed and cut the paper."""
+    """The end of the receipt: feed and cut the paper (or feed to the tear bar)."""
 
 
 Block = TextBlock | QrBlock | CutBlock
 
 
 def layout_receipt(
-    receipt: Receipt, paper_mm: Literal[58, 80], money: MoneyFormatter = default_money
+    receipt: Receipt,
+    columns: int,
+    money: MoneyFormatter = default_money,
+    clean: Callable[[str], str] = sanitize,
 ) -> list[Block]:
-    """The receipt as blocks, columns aligned with double-width characters counted as two."""
-    cols = COLUMNS[paper_mm]
+    """The receipt as blocks of at most `columns` printer columns (big lines: half as many).
+
+    `clean` turns every string into what can be printed (the renderer passes
+    `glyphs.readable`), before widths are counted.
+    """
+    cols = columns
     rule = "-" * cols
     out: list[Block] = []
 
     def text(line: str = "", align: Align = "left", bold: bool = False, big: bool = False) -> None:
-        for part in wrap(line, cols // 2 if big else cols):
+        for part in wrap(clean(line), cols // 2 if big else cols):
             out.append(TextBlock(part, align, bold, big))
 
     def pair(left: str, right: str, bold: bool = False) -> None:
-        for line in two_columns(left, right, cols):
-            text(line, bold=bold)
+        for line in two_columns(clean(left), clean(right), cols):
+            out.append(TextBlock(line, "left", bold))
 
     text(receipt.canteen_name, align="center", bold=True, big=True)
     if receipt.reprint:
@@ -117,9 +120,9 @@ def layout_receipt(
     return out
 
 
-def plain_lines(blocks: list[Block], paper_mm: Literal[58, 80]) -> list[str]:
+def plain_lines(blocks: list[Block], columns: int) -> list[str]:
     """The text lines as they appear on paper (centering applied), for previews and tests."""
-    cols = COLUMNS[paper_mm]
+    cols = columns
     lines = []
     for b in blocks:
         if isinstance(b, TextBlock):

@@ -103,6 +103,7 @@ class ReceiptPrinting:
                     paper_mm=cfg.paper_mm,
                     text_mode=cfg.text_mode,
                     money=self.money,
+                    tear_feed_lines=cfg.tear_feed_lines,
                 )
                 self.queue.mark_printing(job.id, printer.name)
                 try:

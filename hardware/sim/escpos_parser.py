@@ -58,12 +58,19 @@ _FS_ARGS = {b"&"[0]: 0, b"."[0]: 0, b"!"[0]: 1, b"C"[0]: 1, b"W"[0]: 1, b"-"[0]:
 
 @dataclass(frozen=True)
 class PrintedLine:
-    """A line of text as printed, with its style."""
+    """A line of text as printed, with its style.
+
+    `big`: every character double width and height. `columns`: the half-width columns the line
+    takes on paper, counted from the bytes and the sizes in force the way a Chinese printer
+    counts them (a two-byte GB18030 code is one full-width cell; ESC ! sizes single-byte
+    characters only, FS ! the Chinese ones, GS ! both).
+    """
 
     text: str
     bold: bool = False
     big: bool = False
     align: str = "left"
+    columns: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,10 +93,15 @@ Item = PrintedLine | PrintedQr | PrintedImage
 @dataclass
 class _Style:
     bold: bool = False
-    width: int = 1
+    width: int = 1  # single-byte characters: ESC ! and GS !
     height: int = 1
+    hz_width: int = 1  # Chinese-mode double-byte characters: FS ! and GS !
+    hz_height: int = 1
     align: str = "left"
     chinese: bool = False
+
+    def sizes(self) -> tuple[int, int, int, int]:
+        return self.width, self.height, self.hz_width, self.hz_height
 
 
 class NeedMore(Exception):
@@ -103,10 +115,12 @@ class EscposParser:
     on_item: Callable[[Item], None]
     on_cut: Callable[[], None]
     on_status_query: Callable[[int], None]
+    on_feed: Callable[[int], None] = field(default=lambda lines: None)
     style: _Style = field(default_factory=_Style)
     unknown: int = 0
     _buf: bytearray = field(default_factory=bytearray)
-    _runs: list[tuple[bool, bytearray]] = field(default_factory=list)
+    _runs: list[tuple[bool, tuple[int, int, int, int], bytearray]] = field(default_factory=list)
+    _strip_pending: bool = False
     _qr_data: bytes = b""
     _graphic: Image.Image | None = None
 
@@ -124,19 +138,33 @@ class EscposParser:
 
     # -- text ---------------------------------------------------------------------------------
     def _add_text(self, byte: int) -> None:
-        if not self._runs or self._runs[-1][0] != self.style.chinese:
-            self._runs.append((self.style.chinese, bytearray()))
-        self._runs[-1][1].append(byte)
+        key = (self.style.chinese, self.style.sizes())
+        if not self._runs or self._runs[-1][:2] != key:
+            self._runs.append((*key, bytearray()))
+        self._runs[-1][2].append(byte)
 
     def _end_line(self) -> None:
         # Chinese mode runs are GB18030; outside it the printer's default code page (CP437).
         text = "".join(
             bytes(raw).decode("gb18030" if zh else "cp437", errors="replace")
-            for zh, raw in self._runs
+            for zh, _, raw in self._runs
         )
+        columns, cells = 0, []
+        for zh, (w, h, hz_w, hz_h), raw in self._runs:
+            i = 0
+            while i < len(raw):
+                n = _gb18030_length(raw, i) if zh else 1
+                if n == 1:
+                    columns += w
+                    cells.append(w > 1 and h > 1)
+                else:  # one full-width cell per two bytes (a 4-byte code is garbage on GBK)
+                    columns += n * hz_w
+                    cells.append(hz_w > 1 and hz_h > 1)
+                i += n
         self._runs.clear()
         s = self.style
-        self.on_item(PrintedLine(text, s.bold, s.width > 1 and s.height > 1, s.align))
+        big = all(cells) if cells else s.width > 1 and s.height > 1
+        self.on_item(PrintedLine(text, s.bold, big, s.align, columns))
 
     # -- commands -----------------------------------------------------------------------------
     @staticmethod
@@ -147,6 +175,9 @@ class EscposParser:
     def _step(self, buf: bytearray, pos: int) -> int:
         b = buf[pos]
         if b == LF:
+            if self._strip_pending and not self._runs:
+                self._strip_pending = False
+                return pos + 1
             self._end_line()
             return pos + 1
         if b == ESC:
@@ -165,6 +196,10 @@ class EscposParser:
                 self.unknown += 1
                 return pos + 2
             self._need(buf, pos + 2 + n)
+            if cmd == b"!"[0]:  # Chinese characters' print mode: bit 2 double width, 3 height
+                arg = buf[pos + 2]
+                self.style.hz_width = 2 if arg & 0x04 else 1
+                self.style.hz_height = 2 if arg & 0x08 else 1
             return pos + 2 + n
         if b == DLE:
             self._need(buf, pos + 3)
@@ -183,9 +218,15 @@ class EscposParser:
         if cmd == b"*"[0]:  # column bit image: ESC * m nL nH d...
             self._need(buf, pos + 5)
             m, dots = buf[pos + 2], buf[pos + 3] | buf[pos + 4] << 8
-            size = dots * (3 if m in (32, 33) else 1)
-            self._need(buf, pos + 5 + size)
-            return pos + 5 + size
+            rows = 3 if m in (32, 33) else 1
+            self._need(buf, pos + 5 + dots * rows)
+            data = np.frombuffer(bytes(buf[pos + 5 : pos + 5 + dots * rows]), dtype=np.uint8)
+            bits = np.unpackbits(data).reshape(dots, rows * 8).T  # one column per `rows` bytes
+            self.on_item(
+                PrintedImage(Image.fromarray(np.where(bits == 1, 0, 255).astype(np.uint8)))
+            )
+            self._strip_pending = True  # the LF after a strip advances paper, it is no text line
+            return pos + 5 + dots * rows
         n = _ESC_ARGS.get(cmd)
         if n is None:
             self.unknown += 1
@@ -195,12 +236,16 @@ class EscposParser:
         s = self.style
         if cmd == b"@"[0]:
             self.style = _Style()
-        elif cmd == b"!"[0]:
+        elif cmd == b"!"[0]:  # single-byte font only: hanzi keep the size GS !/FS ! gave them
             s.bold, s.height, s.width = (
                 bool(arg & 0x08),
                 2 if arg & 0x10 else 1,
                 2 if arg & 0x20 else 1,
             )
+        elif cmd == b"d"[0]:  # print and feed n lines
+            if self._runs:
+                self._end_line()
+            self.on_feed(arg)
         elif cmd == b"E"[0]:
             s.bold = bool(arg & 1)
         elif cmd == b"a"[0]:
@@ -260,9 +305,11 @@ class EscposParser:
             self.unknown += 1
             return pos + 2
         self._need(buf, pos + 2 + n)
-        if cmd == b"!"[0]:
+        if cmd == b"!"[0]:  # every character
             arg = buf[pos + 2]
-            self.style.width, self.style.height = (arg >> 4) + 1, (arg & 0x0F) + 1
+            s = self.style
+            s.width, s.height = (arg >> 4) + 1, (arg & 0x0F) + 1
+            s.hz_width, s.hz_height = s.width, s.height
         return pos + 2 + n
 
     def _qr(self, body: bytes) -> None:
@@ -282,6 +329,13 @@ class EscposParser:
         elif len(body) >= 2 and body[1] == 50 and self._graphic is not None:
             self.on_item(PrintedImage(self._graphic))
             self._graphic = None
+
+
+def _gb18030_length(raw: bytearray, i: int) -> int:
+    """Bytes of the GB18030 code starting at raw[i]: 1 (ASCII), 2, or 4 (second byte a digit)."""
+    if raw[i] < 0x81 or i + 1 >= len(raw):
+        return 1
+    return 4 if 0x30 <= raw[i + 1] <= 0x39 else 2
 
 
 def _bits_to_image(data: bytes, width_bytes: int, height: int) -> Image.Image:

@@ -25,6 +25,7 @@ class Document:
     """What came out between two cuts."""
 
     items: list[Item] = field(default_factory=list)
+    fed_lines: int = 0  # ESC d line feeds received (paper moved out past the head)
 
     @property
     def lines(self) -> list[str]:
@@ -76,7 +77,7 @@ class PrinterSimulator(SimDevice):
         self._current = Document()
         self._paper_left: int | None = None
         self._changed = threading.Condition()
-        self.parser = EscposParser(self._item, self._cut, self._status)
+        self.parser = EscposParser(self._item, self._cut, self._status, self._feed)
 
     # -- switches the test or the technician flips ------------------------------------------
     def set_paper(self, paper: Paper) -> None:
@@ -118,6 +119,10 @@ class PrinterSimulator(SimDevice):
                     log.info("simulated printer ran out of paper mid-job")
                     self.paper, self._paper_left = "out", None
                     self._tear()
+
+    def _feed(self, lines: int) -> None:
+        with self._changed:
+            self._current.fed_lines += lines
 
     def _tear(self) -> None:
         if self._current.items:
