@@ -24,11 +24,20 @@ from sqlalchemy.engine import Connection, Engine
 from hub.db_types import utcnow
 from hub.downlinks.catalog_terms import catalog_names, coupon_templates
 from hub.downlinks.offers import site_offers
-from hub.downlinks.status import CATALOG, CatalogRefused, Problem, Problems, first_error, record
+from hub.downlinks.status import (
+    CATALOG,
+    CatalogRefused,
+    Problem,
+    Problems,
+    first_error,
+    record,
+    record_failure,
+)
 from hub.models import Dish, MealPeriod, Menu, MenuItem, SetMeal, SetMealItem, SetMealSlot, Site
 from hub.models.ingest import CatalogVersion
 from protocol import CatalogSnapshot, Envelope, encode, make_envelope
 from protocol import Dish as WireDish
+from protocol.errors import MessageTooLarge
 from protocol.payloads.catalog import MealPeriod as WireMealPeriod
 from protocol.payloads.catalog import SetMeal as WireSetMeal
 
@@ -235,7 +244,13 @@ def publish_catalog(
     version = env.payload_as(CatalogSnapshot).version
     if version == unless_version:
         return None
-    raw = encode(env)
+    try:
+        raw = encode(env)
+    except MessageTooLarge as err:  # a site's data, not a fault of the hub: say so, for it alone
+        refused = f"catalog of site {site_code} not sent: {err}"
+        log.warning("%s", refused)
+        record_failure(engine, site_code=site_code, kind=CATALOG, error=refused)
+        raise CatalogRefused(refused) from err
     topic = env.topic()
     publisher.publish(topic, raw, qos=env.spec.qos, retain=env.spec.retain)
     log.info("catalog v%d of site %s published (%d bytes, %d rows left out)", version,

@@ -276,3 +276,32 @@ def test_one_sites_failing_member_build_leaves_the_others(
         members = [r for r in rows if r["kind"] == "members"]  # (south's catalog: the fixture's)
         assert [(r["site"], r["sent"]) for r in members] == [(BAD, False)]
         assert "cannot decrypt" in members[0]["error"]
+
+
+def test_catalog_over_the_size_limit_is_refused_with_the_reason(
+    hub: tuple[Settings, Engine], broker: PrivateBroker
+) -> None:
+    settings, engine = hub
+    south = scalar(engine, "SELECT id FROM site WHERE code = :c", c=BAD)
+    menu = scalar(engine, "SELECT m.id FROM menu m JOIN meal_period p ON p.id = m.meal_period_id"
+                          " WHERE m.site_id = :s AND p.code = 'lunch'", s=south)
+    with Session(engine) as s:  # each dish fits the wire; together they pass 2 MiB
+        for i in range(1200):
+            dish = Dish(code=f"big-{i:04d}", name_zh="菜", name_en="Dish", category="hot",
+                        price_cents=100, station="wok", description_zh="长" * 1000,
+                        description_en="x" * 1000)
+            s.add(dish)
+            s.flush()
+            s.add(MenuItem(menu_id=menu, dish_id=dish.id))  # type: ignore[arg-type]
+        s.commit()
+    app = create_app(settings)
+    with TestClient(app) as client:
+        h = api_headers(app, "admin")
+        r = client.post(f"/api/v1/sync/sites/{south}/publish-catalog", headers=h)
+        assert r.status_code == 422, r.text
+        assert "catalog of site south not sent" in r.json()["detail"]
+        north = scalar(engine, "SELECT id FROM site WHERE code = :c", c=GOOD)
+        assert client.post(f"/api/v1/sync/sites/{north}/publish-catalog",
+                           headers=h).status_code == 200
+        rows = client.get("/api/v1/sync/downlinks?problems_only=true", headers=h).json()
+        assert [(r["site"], r["kind"], r["sent"]) for r in rows] == [(BAD, "catalog", False)]
