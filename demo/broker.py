@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,13 @@ def mosquitto_binary() -> str:
 class PrivateBroker:
     """A Mosquitto process owned by the caller: start, kill -9, restart, stop."""
 
-    def __init__(self, workdir: Path, port: int | None = None, *, extra_config: str = "") -> None:
+    def __init__(self, workdir: Path, port: int | None = None, *, extra_config: str = "",
+                 die_with: Callable[[], None] | None = None) -> None:
         self.workdir = Path(workdir)
         self.port = port or free_port()
         self.extra_config = extra_config
+        # An optional preexec_fn for mosquitto (the demo's: end it when the demo dies).
+        self.die_with = die_with
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -105,6 +109,7 @@ class PrivateBroker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=self.die_with,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

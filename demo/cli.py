@@ -24,7 +24,13 @@ from pathlib import Path
 from demo.broker import BrokerError, PrivateBroker
 from demo.counter import CounterLine, LiveCounter
 from demo.devices import Started, start_devices
-from demo.processes import ChildFailed, ProcessGroup, stop_on_signals, wait_http_ok
+from demo.processes import (
+    ChildFailed,
+    ProcessGroup,
+    die_with_parent,
+    stop_on_signals,
+    wait_http_ok,
+)
 from demo.provision import ProvisionError, provision
 from demo.site import demo_site
 from demo.supervisor import Stopped, Supervisor, Unit
@@ -150,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     (data_dir / "hub").mkdir(parents=True, exist_ok=True)
     (data_dir / "logs").mkdir(exist_ok=True)
     stop = stop_on_signals()
-    broker = PrivateBroker(data_dir / "broker")
+    broker = PrivateBroker(data_dir / "broker", die_with=die_with_parent())
     group = ProcessGroup(data_dir / "logs", hub_env(data_dir, broker))
     sup = Supervisor(group, units=[Unit("mosquitto", lambda: broker.proc, broker.start,
                                         broker.workdir / "mosquitto.log")], stop=stop)

@@ -24,6 +24,28 @@ from typing import IO
 log = logging.getLogger(__name__)
 
 
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child sent SIGTERM when the demo dies, even by SIGKILL.
+
+    Linux's PR_SET_PDEATHSIG, like systemd ending a unit's whole cgroup: a killed demo leaves
+    no hub holding its port and no broker writing its persistence file. None elsewhere.
+    Children must be started from the main thread (the signal follows the starting thread).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in the fork
+    parent = os.getpid()
+
+    def _set() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the demo died before prctl: go now
+            os._exit(1)
+
+    return _set
+
+
 class ChildFailed(RuntimeError):
     """A child process exited or never became ready."""
 
@@ -86,7 +108,7 @@ class ProcessGroup:
         return subprocess.Popen(
             [sys.executable, *args], stdin=subprocess.DEVNULL, stdout=out,
             stderr=subprocess.STDOUT, env={**self.env, **extra_env},
-            start_new_session=True, pass_fds=tuple(pass_fds),
+            start_new_session=True, pass_fds=tuple(pass_fds), preexec_fn=die_with_parent(),
         )
 
     def stop_some(self, prefixes: tuple[str, ...], timeout: float = 10.0) -> None:

@@ -19,7 +19,8 @@ import pytest
 
 from demo import cli
 from demo.broker import free_port
-from tests.support.demo_site import DemoRun, demo_token, http_json
+from tests.support.demo_site import DemoRun, alive, demo_token, http_json
+from tests.support.waiting import wait_for
 
 
 def _leave_time_wait(port: int) -> None:
@@ -110,3 +111,22 @@ def test_quick_restarts_and_a_killed_hub_keep_the_port(tmp_path: Path,
         run.stop()
         if shutil.which("ss"):
             assert _time_waits(port) > 0, "the restart did not meet TIME_WAIT connections"
+
+
+@pytest.mark.slow
+def test_a_demo_killed_with_sigkill_leaves_no_child_holding_the_port(
+        tmp_path: Path, start_demo: type[DemoRun]) -> None:
+    port = free_port()
+    data = tmp_path / "demo"
+    run = start_demo(data, "--port", str(port), "--no-devices")
+    run.wait_up()
+    children = dict(run.started_children)
+    assert any("mosquitto" in a for a in children.values()), children
+    run.proc.kill()
+    run.proc.wait(timeout=30)
+    wait_for(lambda: not any(alive(p) for p in children), 60,
+             what=lambda: f"orphans: { {p: a for p, a in children.items() if alive(p)} }")
+    again = start_demo(data, "--port", str(port), "--no-devices")
+    again.wait_up()
+    assert http_json(f"http://127.0.0.1:{port}/healthz") is not None
+    again.stop()

@@ -21,7 +21,7 @@ START_CEILING_S = 240.0
 
 def child_pids(pid: int) -> dict[int, str]:
     """Direct children of ``pid``: pid -> command line."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True,
+    out = subprocess.run(["ps", "-eww", "-o", "pid=,ppid=,args="], capture_output=True,
                          text=True, check=True).stdout
     found = {}
     for line in out.splitlines():
@@ -138,14 +138,24 @@ class DemoRun:
 
     def kill(self) -> None:
         """Clean up after a failed test: the demo and every child it had."""
+        children = dict(self.started_children)
         if self.proc.poll() is None:
-            children = child_pids(self.proc.pid)
+            children |= child_pids(self.proc.pid)
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                for pid in children:
-                    if alive(pid):
-                        os.kill(pid, signal.SIGKILL)
+        for pid, args in children.items():
+            if alive(pid) and _command_line(pid).startswith(args):  # not a reused pid
+                os.kill(pid, signal.SIGKILL)
+
+
+def _command_line(pid: int) -> str:
+    """The process's command line as `ps` shows it ("" when it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
