@@ -19,6 +19,7 @@ from hub.models.validators import (
     check_wire_code,
     wire_code_schema,
 )
+from protocol.payloads.offers import MAX_POINTS_MULTIPLIER_PCT
 
 WEEKDAYS_PATTERN = re.compile(r"^[1-7]{1,7}$")
 
@@ -147,7 +148,7 @@ class TierBase(SQLModel):
     min_visits: int = Field(default=0, ge=0, le=MAX_COUNT)
     window_days: int = Field(default=90, ge=1, le=366)
     member_price: bool = True
-    points_multiplier_pct: int = Field(default=100, ge=0, le=10_000)
+    points_multiplier_pct: int = Field(default=100, ge=0, le=MAX_POINTS_MULTIPLIER_PCT)
     active: bool = True
 
     @field_validator("code")
@@ -180,7 +181,7 @@ class TierUpdate(PatchModel):
     min_visits: int = Field(default=None, ge=0, le=MAX_COUNT)
     window_days: int = Field(default=None, ge=1, le=366)
     member_price: bool = Field(default=None)
-    points_multiplier_pct: int = Field(default=None, ge=0, le=10_000)
+    points_multiplier_pct: int = Field(default=None, ge=0, le=MAX_POINTS_MULTIPLIER_PCT)
     active: bool = Field(default=None)
 
 

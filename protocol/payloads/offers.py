@@ -81,6 +81,10 @@ class SpendSave(WireModel):
         return self
 
 
+MAX_POINTS_MULTIPLIER_PCT = 1000
+"""A tier earns at most ten times the base points (1000 %)."""
+
+
 class TierBenefit(WireModel):
     """What a member tier gets at the kiosk."""
 
@@ -88,7 +92,9 @@ class TierBenefit(WireModel):
     name_zh: Name
     name_en: Name
     member_price: Flag = True
-    points_multiplier_pct: Annotated[int, Field(strict=True, ge=0, le=1000)] = 100
+    points_multiplier_pct: Annotated[
+        int, Field(strict=True, ge=0, le=MAX_POINTS_MULTIPLIER_PCT)
+    ] = 100
 
 
 class PointsRate(WireModel):

@@ -161,3 +161,15 @@ def test_api_refuses_a_meal_period_code_the_wire_refuses(
     assert "meal period code 'late-snack' is not a valid code" in r.text
     assert "lower-case" in r.text
     assert client.post(url, json={**body, "code": "late_snack"}, headers=h).status_code == 201
+
+
+def test_tier_points_multiplier_is_bounded_as_the_wire() -> None:
+    base = HUB_BASE[TierCreate]
+    for pct in (1000, 1001):
+        wire_ok = wire_accepts(TierBenefit, "points_multiplier_pct")
+        try:
+            TierCreate.model_validate({**base, "points_multiplier_pct": pct})
+            hub_ok = True
+        except ValidationError:
+            hub_ok = False
+        assert hub_ok == wire_ok(pct)  # type: ignore[arg-type]
