@@ -17,12 +17,13 @@ from hub.models.validators import (
     check_wire_code,
     wire_code_schema,
 )
+from protocol.payloads.catalog import MAX_KCAL
 
 
 class Nutrition(SQLModel):
     """Nutrition per portion; every value optional, never negative."""
 
-    kcal: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    kcal: int | None = Field(default=None, ge=0, le=MAX_KCAL)  # the wire's bound
     protein_g: float | None = Field(default=None, ge=0)
     fat_g: float | None = Field(default=None, ge=0)
     carbs_g: float | None = Field(default=None, ge=0)
@@ -86,7 +87,7 @@ class DishUpdate(PatchModel):
     price_per_100g_cents: int | None = Field(default=None, ge=0, le=MAX_CENTS)
     tags: list[str] = Field(default=None)
     allergens: list[str] = Field(default=None)
-    kcal: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    kcal: int | None = Field(default=None, ge=0, le=MAX_KCAL)  # the wire's bound
     protein_g: float | None = Field(default=None, ge=0)
     fat_g: float | None = Field(default=None, ge=0)
     carbs_g: float | None = Field(default=None, ge=0)

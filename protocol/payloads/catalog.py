@@ -25,6 +25,8 @@ HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 """A local wall-clock time of the site, ``HH:MM`` (24 h)."""
 
 MAX_DISHES = 2000
+MAX_KCAL = 20_000
+"""The most kilocalories a dish may state (a typo guard: no canteen portion comes close)."""
 
 
 def _first_repeat(values: list[str]) -> str | None:
@@ -81,7 +83,7 @@ class Dish(WireModel):
     options: tuple[OptionGroup, ...] = Field(default=(), max_length=8)
     tags: tuple[Code, ...] = Field(default=(), max_length=32)  # codes of rules.dietary
     allergens: tuple[Code, ...] = Field(default=(), max_length=32)
-    kcal: Annotated[int, Field(strict=True, ge=0, le=20_000)] | None = None
+    kcal: Annotated[int, Field(strict=True, ge=0, le=MAX_KCAL)] | None = None
     station: Code
     image: ShortText | None = None
     sold_out: Flag = False

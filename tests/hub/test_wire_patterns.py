@@ -163,13 +163,23 @@ def test_api_refuses_a_meal_period_code_the_wire_refuses(
     assert client.post(url, json={**body, "code": "late_snack"}, headers=h).status_code == 201
 
 
-def test_tier_points_multiplier_is_bounded_as_the_wire() -> None:
-    base = HUB_BASE[TierCreate]
-    for pct in (1000, 1001):
-        wire_ok = wire_accepts(TierBenefit, "points_multiplier_pct")
+BOUNDED = [
+    ((TierBenefit, "points_multiplier_pct"), (TierCreate, "points_multiplier_pct"), 1000),
+    ((Dish, "kcal"), (DishCreate, "kcal"), 20_000),
+    ((Dish, "kcal"), (DishUpdate, "kcal"), 20_000),
+]
+
+
+@pytest.mark.parametrize(("wire", "hub", "top"), BOUNDED,
+                         ids=lambda p: f"{p[0].__name__}.{p[1]}" if isinstance(p, tuple) else "")
+def test_hub_bounds_a_number_as_the_wire(
+    wire: tuple[type[BaseModel], str], hub: tuple[type[BaseModel], str], top: int
+) -> None:
+    wire_ok = wire_accepts(*wire)
+    for value in (top, top + 1):
         try:
-            TierCreate.model_validate({**base, "points_multiplier_pct": pct})
+            hub[0].model_validate({**HUB_BASE[hub[0]], hub[1]: value})
             hub_ok = True
         except ValidationError:
             hub_ok = False
-        assert hub_ok == wire_ok(pct)  # type: ignore[arg-type]
+        assert hub_ok == wire_ok(value), value  # type: ignore[arg-type]
