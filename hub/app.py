@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.admin import mount_admin
 from hub.api.deps import PUBLIC_API_ROUTES
-from hub.api.guards import AuthenticateFirst, RefuseNul
+from hub.api.guards import AuthenticateFirst, RefuseControlCharacters
 from hub.api.router import api_router
 from hub.crypto import FieldCipher
 from hub.db import make_engine
@@ -58,8 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.cipher = FieldCipher.from_settings(settings)
     install_error_handlers(app)
-    # Outermost first: a token before anything else, then no NUL byte anywhere, then routes.
-    app.add_middleware(RefuseNul)
+    # The last added runs first: a token, then text without control characters, then routes.
+    app.add_middleware(RefuseControlCharacters)
     app.add_middleware(
         AuthenticateFirst, settings=settings, prefix=API_PREFIX, public=PUBLIC_API_ROUTES
     )

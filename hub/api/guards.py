@@ -1,19 +1,23 @@
-"""Checks every request passes before any route reads it: a token first, then no NUL bytes.
+"""Checks every request passes before any route reads it: a token first, then clean text.
 
 FastAPI reads and decodes a JSON body before it runs any dependency, so without
 `AuthenticateFirst` an anonymous caller with malformed JSON learned about the body (422)
 before being told to log in (401). The role check stays in `require_role`; this only
 refuses a missing, malformed, forged or expired token, the same way `get_current_user` does.
 
-PostgreSQL text cannot hold U+0000 and refuses it with an error the API turned into a 500;
-SQLite stores it and hands it on to devices. `RefuseNul` answers 422 for a NUL in the
-path, the query string, or a JSON or form body, on both backends alike.
+PostgreSQL text cannot hold U+0000 nor a lone surrogate and refused them with an error the
+API turned into a 500; SQLite stored them and handed them on to devices and to the XLSX
+export, which cannot hold any control character. `RefuseControlCharacters` answers 422
+for any of these in the path, the query string, or a JSON or form body, on both backends.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers
@@ -23,9 +27,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.api.deps import authenticate_token
 from hub.settings import Settings
 
-# A JSON string escape for U+0000 that is not itself an escaped backslash.
-_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-_NUL_MESSAGE = "text may not contain the NUL character (U+0000)"
+# Characters no text of ours may hold: C0 controls but tab, newline and carriage return,
+# DEL, and lone surrogates (not UTF-8 at all). The wire refuses the same (protocol.fields).
+_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_BAD_TEXT_MESSAGE = (
+    "text may not contain control characters (U+0000-U+001F but tab, newline and carriage "
+    "return; U+007F) or unpaired surrogates"
+)
 
 
 class AuthenticateFirst:
@@ -66,16 +74,35 @@ class AuthenticateFirst:
         await self.app(scope, receive, send)
 
 
-def _body_has_nul(body: bytes, content_type: str) -> bool:
-    if b"\x00" in body:
-        return True
+def _has_bad_text(value: Any) -> bool:
+    """Whether any string in a decoded JSON value (keys too) holds a refused character."""
+    if isinstance(value, str):
+        return _BAD_TEXT.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_bad_text(k) or _has_bad_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_bad_text(v) for v in value)
+    return False
+
+
+def _pairs_have_bad_text(encoded: str) -> bool:
+    pairs = parse_qsl(encoded, keep_blank_values=True, errors="replace")
+    return any(_BAD_TEXT.search(k) or _BAD_TEXT.search(v) for k, v in pairs)
+
+
+def _body_has_bad_text(body: bytes, content_type: str) -> bool:
     if content_type == "application/x-www-form-urlencoded":
-        return b"%00" in body
-    return bool(_JSON_NUL.search(body))
+        return _pairs_have_bad_text(body.decode("latin-1"))
+    try:
+        decoded = json.loads(body)
+    except ValueError:  # not JSON (or not UTF-8): the route answers that with its own 422
+        return False
+    return _has_bad_text(decoded)
 
 
-class RefuseNul:
-    """Answer 422 for a NUL character in the path, the query string, or a JSON/form body."""
+class RefuseControlCharacters:
+    """Answer 422 for a control character or lone surrogate in the path, the query string,
+    or a JSON or form body (multipart files are data, not text, and pass)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -86,9 +113,9 @@ class RefuseNul:
             await self.app(scope, receive, send)
             return
         where: str | None = None
-        if "\x00" in scope["path"]:
+        if _BAD_TEXT.search(scope["path"]):
             where = "path"
-        elif b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
+        elif _pairs_have_bad_text(scope.get("query_string", b"").decode("latin-1")):
             where = "query"
         content_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
         if where is None and (
@@ -105,7 +132,7 @@ class RefuseNul:
                 chunks.append(message.get("body", b""))
                 more = message.get("more_body", False)
             body = b"".join(chunks)
-            if _body_has_nul(body, content_type):
+            if _body_has_bad_text(body, content_type):
                 where = "body"
             replayed = False
 
@@ -118,7 +145,7 @@ class RefuseNul:
 
             receive = replay
         if where is not None:
-            detail = [{"loc": [where], "msg": _NUL_MESSAGE, "type": "value_error"}]
+            detail = [{"loc": [where], "msg": _BAD_TEXT_MESSAGE, "type": "value_error"}]
             await JSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
             return
         await self.app(scope, receive, send)

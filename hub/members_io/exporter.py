@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlmodel import Session, col, select
 
 from hub.crypto import FieldCipher
@@ -70,7 +71,10 @@ def export_xlsx(session: Session, cipher: FieldCipher) -> bytes:
     sheet = book.create_sheet("members")
     sheet.append(list(COLUMNS))
     for row in _rows(session, cipher):
-        sheet.append(row)
+        # A control character (from an old import) is not allowed in a worksheet: U+FFFD.
+        sheet.append(
+            [ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in row]
+        )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

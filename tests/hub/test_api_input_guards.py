@@ -1,21 +1,26 @@
-"""What every request meets before a route: a token first (401), then no NUL byte (422).
+"""What every request meets before a route: a token first (401), then clean text (422).
 
 Before, an anonymous caller with malformed JSON got 422 on 38 write routes (the body was
-decoded before the token was looked at), and a NUL byte in a query answered 500 on
-PostgreSQL, whose text columns cannot hold it.
+decoded before the token was looked at); a NUL byte in a query, or a lone surrogate in a
+body, answered 500 on PostgreSQL, whose text cannot hold them; and a member name with a
+control character made the XLSX member export answer 500.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlmodel import Session
 from starlette.routing import Mount
 
 from hub.api.deps import PUBLIC_API_ROUTES
+from hub.models.members import Member
 from hub.models.users import Role
 
 Auth = Callable[[Role], dict[str, str]]
@@ -76,13 +81,16 @@ def test_a_logged_in_caller_still_hears_about_malformed_json(
 def test_nul_in_the_query_or_path_is_422(client: TestClient, auth: Auth, url: str) -> None:
     r = client.get(url, headers=auth(Role.ADMIN))
     assert r.status_code == 422, r.text
-    assert "NUL" in r.json()["detail"][0]["msg"]
+    assert "control characters" in r.json()["detail"][0]["msg"]
 
 
-def test_nul_in_a_json_body_is_422_and_writes_nothing(client: TestClient, auth: Auth) -> None:
+@pytest.mark.parametrize("escape", [b"\\u0000", b"\\u001a", b"\\ud800", b"\\udc00x", b"\\u007f"])
+def test_control_character_in_a_json_body_is_422_and_writes_nothing(
+    client: TestClient, auth: Auth, escape: bytes
+) -> None:
     mgr = auth(Role.MANAGER)
     body = (
-        b'{"code": "tofu", "name_zh": "\\u0000", "name_en": "Tofu", "category": "hot",'
+        b'{"code": "tofu", "name_zh": "' + escape + b'", "name_en": "Tofu", "category": "hot",'
         b' "price_cents": 800}'
     )
     r = client.post(
@@ -91,15 +99,36 @@ def test_nul_in_a_json_body_is_422_and_writes_nothing(client: TestClient, auth: 
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body"]
     assert client.get("/api/v1/dishes", headers=mgr).json()["total"] == 0
-    # An escaped backslash followed by "u0000" is plain text, not a NUL.
+
+
+def test_escaped_text_that_only_looks_like_a_nul_is_kept(client: TestClient, auth: Auth) -> None:
+    mgr = auth(Role.MANAGER)
+    body = (
+        b'{"code": "tofu", "name_zh": "\\u0000", "name_en": "Tofu\\tTofu\\n\\ud83c\\udf5c",'
+        b' "category": "hot", "price_cents": 800}'
+    )
+    # An escaped backslash before "u0000" is plain text; tab, newline and emoji are text too.
     text = body.replace(b"\\u0000", b"\\\\u0000")
     r = client.post(
         "/api/v1/dishes", content=text, headers={"Content-Type": "application/json", **mgr}
     )
     assert r.status_code == 201, r.text
     assert r.json()["name_zh"] == "\\u0000"
+    assert r.json()["name_en"] == "Tofu\tTofu\n\U0001f35c"
 
 
 def test_nul_in_a_login_form_is_422(client: TestClient) -> None:
     r = client.post("/api/v1/auth/token", data={"username": "a\x00b", "password": "x" * 12})
     assert r.status_code == 422
+
+
+def test_member_export_survives_a_control_character_already_stored(
+    client: TestClient, auth: Auth, db_session: Session
+) -> None:
+    db_session.add(Member(member_no="m1", name="Li\x1aLei"))  # as an old import stored it
+    db_session.commit()
+    r = client.get("/api/v1/member-export?format=xlsx", headers=auth(Role.ADMIN))
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:2] == ["m1", "Li\ufffdLei"]
