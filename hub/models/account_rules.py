@@ -151,11 +151,6 @@ class TierBase(SQLModel):
     points_multiplier_pct: int = Field(default=100, ge=0, le=MAX_POINTS_MULTIPLIER_PCT)
     active: bool = True
 
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: str) -> str:
-        return check_wire_code(value, "tier code")
-
 
 class TierDefinition(TierBase, table=True):
     """A tier definition row; the highest-ranked tier whose thresholds are met applies."""
@@ -169,7 +164,12 @@ class TierDefinition(TierBase, table=True):
 
 
 class TierCreate(TierBase):
-    """Input to define a tier."""
+    """Input to define a tier (rows already stored are shown as they are)."""
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return check_wire_code(value, "tier code")
 
 
 class TierUpdate(PatchModel):

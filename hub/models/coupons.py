@@ -45,11 +45,6 @@ class CouponTemplateBase(SQLModel):
     auto_issue: AutoIssue = AutoIssue.NONE
     active: bool = True
 
-    @field_validator("categories")
-    @classmethod
-    def _categories(cls, value: list[str]) -> list[str]:
-        return [check_wire_code(c, "coupon category") for c in value]
-
     @model_validator(mode="after")
     def _kind_fields(self) -> CouponTemplateBase:
         # The same checks rules.Coupon makes, up front, so a bad template is a 422 not a crash.
@@ -75,7 +70,12 @@ class CouponTemplate(CouponTemplateBase, table=True):
 
 
 class CouponTemplateCreate(CouponTemplateBase):
-    """Input to create a template."""
+    """Input to create a template (rows already stored are shown as they are)."""
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        return [check_wire_code(c, "coupon category") for c in value]
 
 
 class CouponTemplatePublic(CouponTemplateBase):

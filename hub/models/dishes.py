@@ -52,11 +52,6 @@ class DishBase(Nutrition):
     image_path: str | None = Field(default=None, max_length=255)
     active: bool = True
 
-    @field_validator("category", "station")
-    @classmethod
-    def _wire_codes(cls, value: str, info: ValidationInfo) -> str:
-        return check_wire_code(value, f"dish {info.field_name}")
-
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
@@ -69,7 +64,12 @@ class DishBase(Nutrition):
 
 
 class DishCreate(DishBase):
-    """Input to create a dish."""
+    """Input to create a dish (rows already stored are shown as they are)."""
+
+    @field_validator("category", "station")
+    @classmethod
+    def _wire_codes(cls, value: str, info: ValidationInfo) -> str:
+        return check_wire_code(value, f"dish {info.field_name}")
 
 
 class DishUpdate(PatchModel):

@@ -29,7 +29,7 @@ class SetMealItemIn(SQLModel):
     qty: int = Field(default=1, ge=1, le=20)
 
 
-class SetMealSlotIn(SQLModel):
+class SetMealSlotBase(SQLModel):
     """One build-your-own slot: pick between min and max dishes of a category."""
 
     category: str = Field(min_length=1, max_length=32, schema_extra=wire_code_schema())
@@ -37,16 +37,20 @@ class SetMealSlotIn(SQLModel):
     max_picks: int = Field(default=1, ge=1, le=20)
     sort_order: int = Field(default=0, ge=-MAX_COUNT, le=MAX_COUNT)
 
+    @model_validator(mode="after")
+    def _range(self) -> SetMealSlotBase:
+        if self.min_picks > self.max_picks:
+            raise ValueError("min_picks must not exceed max_picks")
+        return self
+
+
+class SetMealSlotIn(SetMealSlotBase):
+    """A slot as the API takes it: its category is a wire code (stored rows show as they are)."""
+
     @field_validator("category")
     @classmethod
     def _category(cls, value: str) -> str:
         return check_wire_code(value, "set meal slot category")
-
-    @model_validator(mode="after")
-    def _range(self) -> SetMealSlotIn:
-        if self.min_picks > self.max_picks:
-            raise ValueError("min_picks must not exceed max_picks")
-        return self
 
 
 class SetMealBase(SQLModel):
@@ -127,4 +131,4 @@ class SetMealPublic(SetMealBase):
     id: int
     created_at: datetime
     items: list[SetMealItemIn] = Field(default_factory=list)
-    slots: list[SetMealSlotIn] = Field(default_factory=list)
+    slots: list[SetMealSlotBase] = Field(default_factory=list)

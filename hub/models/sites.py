@@ -111,11 +111,6 @@ class MealPeriodBase(SQLModel):
     start: time = Field(schema_extra=LOCAL_TIME_SCHEMA)
     end: time = Field(schema_extra=LOCAL_TIME_SCHEMA)
 
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: str) -> str:
-        return check_wire_code(value, "meal period code")
-
     @field_validator("start", "end", mode="before")
     @classmethod
     def _local_time(cls, value: Any) -> Any:
@@ -129,7 +124,12 @@ class MealPeriodBase(SQLModel):
 
 
 class MealPeriodCreate(MealPeriodBase):
-    """Input to add a meal period to a site."""
+    """Input to add a meal period to a site (rows already stored are shown as they are)."""
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return check_wire_code(value, "meal period code")
 
 
 class MealPeriodUpdate(PatchModel):

@@ -21,6 +21,7 @@ from hub.models.set_meals import (
     SetMealKind,
     SetMealPublic,
     SetMealSlot,
+    SetMealSlotBase,
     SetMealSlotIn,
     SetMealUpdate,
 )
@@ -50,7 +51,7 @@ def set_meal_public(*, session: Session, set_meal: SetMeal) -> SetMealPublic:
         set_meal,
         update={
             "items": [SetMealItemIn.model_validate(i) for i in items],
-            "slots": [SetMealSlotIn.model_validate(s) for s in slots],
+            "slots": [SetMealSlotBase.model_validate(s) for s in slots],
         },
     )
 

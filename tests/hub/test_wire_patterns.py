@@ -15,16 +15,21 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlmodel import Session
 
-from hub.models.account_rules import TierCreate
+from hub.models.account_rules import TierCreate, TierDefinition
 from hub.models.catalog_names import DishCategoryCreate, KitchenStationCreate
+from hub.models.coupons import CouponTemplate as CouponTemplateRow
 from hub.models.coupons import CouponTemplateCreate, PromotionCreate
 from hub.models.devices import DeviceCreate
+from hub.models.dishes import Dish as DishRow
 from hub.models.dishes import DishCreate, DishUpdate
 from hub.models.downlinks import DeviceConfigIn
 from hub.models.members import MemberCreate
-from hub.models.set_meals import SetMealCreate, SetMealSlotIn
-from hub.models.sites import MealPeriodCreate, SiteCreate
+from hub.models.set_meals import SetMeal, SetMealCreate, SetMealSlotIn
+from hub.models.set_meals import SetMealSlot as SetMealSlotRow
+from hub.models.sites import MealPeriod as MealPeriodRow
+from hub.models.sites import MealPeriodCreate, Site, SiteCreate
 from hub.models.users import Role
 from protocol.envelope import Envelope
 from protocol.fields import CODE_PATTERN
@@ -183,3 +188,35 @@ def test_hub_bounds_a_number_as_the_wire(
         except ValidationError:
             hub_ok = False
         assert hub_ok == wire_ok(value), value  # type: ignore[arg-type]
+
+
+def test_rows_stored_before_the_check_are_still_shown(
+    client: TestClient, auth: Callable[[Role], dict[str, str]], db_session: Session
+) -> None:
+    site = Site(code="s1", name_zh="一", name_en="One")
+    db_session.add(site)
+    db_session.flush()
+    assert site.id is not None
+    dish = DishRow(code="d1", name_zh="饭", name_en="Rice", category="Hot-Dish", price_cents=1,
+                station="Main Wok")
+    meal = SetMeal(code="sm1", name_zh="套餐", name_en="Set", kind="build_your_own",
+                   price_cents=100)
+    db_session.add_all([
+        MealPeriodRow(site_id=site.id, code="late-snack", name_zh="夜宵", name_en="Late",
+                      start=time(21), end=time(0, 30)),
+        TierDefinition(code="Gold", name_zh="金", name_en="Gold", rank=1),
+        CouponTemplateRow(code="c1", name_zh="券", name_en="Coupon", kind="amount_off",
+                       amount_cents=100, categories=["Hot-Dish"]),
+        dish, meal,
+    ])
+    db_session.flush()
+    db_session.add(SetMealSlotRow(set_meal_id=meal.id, category="Hot-Dish"))
+    db_session.commit()
+    h = auth(Role.MANAGER)
+    for url, shown in ((f"/api/v1/sites/{site.id}", "late-snack"),
+                       (f"/api/v1/dishes/{dish.id}", "Hot-Dish"),
+                       (f"/api/v1/set-meals/{meal.id}", "Hot-Dish"),
+                       ("/api/v1/tiers", "Gold"),
+                       ("/api/v1/coupon-templates", "Hot-Dish")):
+        r = client.get(url, headers=h)
+        assert r.status_code == 200 and shown in r.text, (url, r.text)
