@@ -1,6 +1,20 @@
-"""Bytes <-> Envelope: canonical encoding, strict parsing, and the content digest for dedup.
+r"""Bytes <-> Envelope: canonical encoding, strict parsing, and the content digest for dedup.
 
 ``parse`` raises only ProtocolError subclasses, each with a ``reason`` code.
+
+Canonical form (what ``encode`` writes, and what the digest hashes): compact UTF-8 JSON,
+object keys sorted by code point, no whitespace, non-ASCII characters as themselves,
+only the escapes JSON requires (``\"``, ``\\``, and control characters as ``\n``-style
+or ``\u00XX``), integers only (the wire has no floats). orjson with OPT_SORT_KEYS writes
+exactly these bytes, as the standard library's ``json.dumps(sort_keys=True,
+separators=(",", ":"), ensure_ascii=False)`` does (tests/protocol/test_canonical.py keeps
+them equal); the standard library is the fallback for what orjson refuses.
+
+Fast path (issue 20): bytes that are already canonical -- everything ``encode`` wrote --
+are decoded by orjson, and checked by re-encoding them: equal bytes prove there was no
+repeated key (a repeat would be dropped) and no non-canonical spelling; one walk of the
+decoded containers checks the depth. Anything else (whitespace, another key order, an
+error of any kind) takes the strict decoder, which gives each typed error its reason.
 """
 
 from __future__ import annotations
@@ -11,6 +25,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from protocol.envelope import SCHEMA_MAJOR, SCHEMA_MINOR, Envelope, EnvelopeHeader, error_details
@@ -40,6 +55,13 @@ class _DuplicateKey(Exception):
 
 
 def _canonical_json(obj: Any) -> bytes:
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError: an integer over 64 bits, a lone surrogate
+        return _canonical_json_stdlib(obj)
+
+
+def _canonical_json_stdlib(obj: Any) -> bytes:
     return json.dumps(
         obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
@@ -66,14 +88,16 @@ def content_digest(envelope: Envelope) -> str:
     """SHA-256 (hex) of the canonical type, site, device and payload; sent_at and id excluded.
 
     Same message id and same digest: a re-send (duplicate). Same id, other
-    digest: a conflict.
+    digest: a conflict. The payload is the validated model's JSON form; a receiver uses
+    ``parse_with_digest``, which hashes the payload as received instead (the same bytes
+    for every message ``encode`` wrote, without dumping the model again).
     """
-    body = {
-        "type": envelope.type,
-        "site": envelope.site,
-        "device": envelope.device,
-        "payload": envelope.payload.model_dump(mode="json"),
-    }
+    return _digest(envelope.type, envelope.site, envelope.device,
+                   envelope.payload.model_dump(mode="json"))
+
+
+def _digest(type_: str, site: str, device: str, payload: Any) -> str:
+    body = {"type": type_, "site": site, "device": device, "payload": payload}
     return hashlib.sha256(_canonical_json(body)).hexdigest()
 
 
@@ -115,6 +139,38 @@ def _too_deep(text: str) -> bool:
     return False
 
 
+def _depth(data: dict[str, Any] | list[Any]) -> int:
+    """How deeply the containers of decoded JSON nest (the top-level one is depth 1).
+
+    Stops counting past MAX_DEPTH: the answer is then only "too deep".
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if depth > MAX_DEPTH:
+                break
+        for child in node.values() if type(node) is dict else node:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return deepest
+
+
+def _decode_canonical(raw: bytes) -> dict[str, Any] | None:
+    """The fast path (module docstring): the object, or None to let the strict path decide."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict or orjson.dumps(data, option=orjson.OPT_SORT_KEYS) != raw:
+        return None
+    if _depth(data) > MAX_DEPTH:
+        return None
+    return data
+
+
 def _decode_json(raw: bytes) -> dict[str, Any]:
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise MalformedMessage(f"expected bytes, got {type(raw).__name__}")
@@ -122,6 +178,11 @@ def _decode_json(raw: bytes) -> dict[str, Any]:
         raise MessageTooLarge(
             f"message is {len(raw)} bytes; no type allows over {MAX_MESSAGE_BYTES}"
         )
+    if type(raw) is not bytes:
+        raw = bytes(raw)
+    fast = _decode_canonical(raw)
+    if fast is not None:
+        return fast
     try:
         text = bytes(raw).decode("utf-8")
     except UnicodeDecodeError as err:
@@ -199,6 +260,24 @@ def parse(raw: bytes, *, topic: str | None = None) -> Envelope:
     ignored; within the same (or an older) minor, unknown fields are refused.
     Raises only ProtocolError subclasses.
     """
+    return _parse(raw, topic)[0]
+
+
+def parse_with_digest(raw: bytes, *, topic: str | None = None) -> tuple[Envelope, str]:
+    """``parse``, plus the content digest of the message as received (for idempotency).
+
+    The digest hashes the canonical form of type, site, device and the payload as it
+    arrived (decoded, before validation), so it costs no second dump of the model. For
+    every message ``encode`` wrote it equals ``content_digest`` of the parsed envelope;
+    for one that omitted a defaulted field, or carried fields of a newer minor version,
+    it may differ, so a receiver that finds another digest stored for the same id should
+    compare ``content_digest`` too before calling it a conflict.
+    """
+    envelope, data = _parse(raw, topic)
+    return envelope, _digest(envelope.type, envelope.site, envelope.device, data["payload"])
+
+
+def _parse(raw: bytes, topic: str | None) -> tuple[Envelope, dict[str, Any]]:
     try:
         data = _decode_json(raw)
     except MalformedMessage as err:
@@ -259,7 +338,7 @@ def parse(raw: bytes, *, topic: str | None = None) -> Envelope:
     envelope = Envelope.model_construct(**dict(header), payload=payload)
     if topic is not None:
         check_topic(envelope, topic)
-    return envelope
+    return envelope, data
 
 
 @lru_cache(maxsize=4096)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol import Direction, Envelope, ProtocolError, content_digest, parse
-from protocol.codec import topic_info
+from protocol import Direction, Envelope, ProtocolError
+from protocol.codec import parse_with_digest, topic_info
 from protocol.registry import Route
 
 # A dead letter keeps at most this much of the message; size_bytes records the rest.
@@ -24,7 +24,7 @@ class Inbound:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """A message that parsed, validated and matched its topic."""
+    """A message that parsed, validated and matched its topic; ``digest`` of it as received."""
 
     inbound: Inbound
     envelope: Envelope
@@ -51,7 +51,7 @@ def classify(inbound: Inbound) -> Accepted | Rejected:
         site, device = info.site, info.device
         if info.direction is not Direction.UP or device is None:
             return Rejected(inbound, "invalid_topic", "not an uplink topic", site, device, None)
-        envelope = parse(inbound.raw, topic=inbound.topic)
+        envelope, digest = parse_with_digest(inbound.raw, topic=inbound.topic)
     except ProtocolError as err:
         return Rejected(inbound, str(err.reason), str(err)[:1000], site, device, err.message_id)
     if envelope.spec.route is not Route.UPLINK:
@@ -59,4 +59,4 @@ def classify(inbound: Inbound) -> Accepted | Rejected:
             inbound, "invalid_topic", f"{envelope.type!r} is not an uplink event",
             site, device, envelope.message_id,
         )
-    return Accepted(inbound, envelope, content_digest(envelope))
+    return Accepted(inbound, envelope, digest)

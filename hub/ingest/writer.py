@@ -39,7 +39,7 @@ from hub.ingest.reprice import Review, reprice, reprice_order
 from hub.ingest.rows import OrderRows, feedback_row, message_row, misfit
 from hub.models import Device, Feedback, Order, OrderLine, OrderLineModifier, Payment
 from hub.models.ingest import DeadLetter, DeviceHealth, IngestConflict, IngestedMessage, PriceReview
-from protocol import DeviceHeartbeat, FeedbackGiven, OrderPlaced
+from protocol import DeviceHeartbeat, FeedbackGiven, OrderPlaced, content_digest
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,9 @@ class BatchWriter:
             ok = Outcome(env.message_id, env.site, env.device, "ok")
             prior = stored.get(env.message_id) or seen.get(env.message_id)
             if prior is not None:
-                if prior == digest:
+                # A digest stored by an older hub hashed the validated payload: compare
+                # that form too before calling a re-send a conflict.
+                if prior == digest or prior == content_digest(env):
                     out[i] = Outcome(env.message_id, env.site, env.device, "duplicate")
                 else:
                     reason = "message id reused with different content"

@@ -1,4 +1,4 @@
-"""The package keeps its promises: stdlib, pydantic, cryptography; small modules; no print."""
+"""Package promises: stdlib, pydantic, cryptography, orjson; small modules; no print."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "protocol"
 # cryptography: devices verify signed member and coupon tokens offline (protocol/tokens.py).
-ALLOWED_THIRD_PARTY = {"pydantic", "cryptography"}
+# orjson: canonical encoding and the fast decode path of protocol/codec.py (issue 20).
+ALLOWED_THIRD_PARTY = {"pydantic", "cryptography", "orjson"}
 
 
 def _modules() -> list[Path]:
