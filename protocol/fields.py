@@ -117,13 +117,26 @@ ORDER_NO_PATTERN = r"^[A-Z0-9-]{1,12}$"
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 """Lowercase machine code such as a meal period ``lunch`` or a station ``wok``."""
 
+MAX_NAME = 80
+"""The longest display name (a dish, a meal period, a set meal) a message carries."""
+
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=80),
+    StringConstraints(min_length=1, max_length=MAX_NAME),
     AfterValidator(_no_control_chars),
     AfterValidator(_not_blank),
 ]
 """Short display text (a dish name), 1-80 characters, not blank."""
+
+
+def check_name(value: str, what: str = "name") -> str:
+    """Return ``value`` if it is a wire Name, else raise ValueError saying why."""
+    if len(value) > MAX_NAME:
+        raise ValueError(f"{what} is {len(value)} characters; kiosks show at most {MAX_NAME}")
+    try:
+        return _not_blank(_no_control_chars(value))
+    except ValueError as err:
+        raise ValueError(f"{what}: {err}") from err
 
 ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control_chars)]
 """Up to 200 characters: a payment reference, a status string, a version label."""

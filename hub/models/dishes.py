@@ -15,6 +15,7 @@ from hub.models.validators import (
     check_allergens,
     check_tags,
     check_wire_code,
+    check_wire_name,
     wire_code_schema,
 )
 from protocol.payloads.catalog import MAX_KCAL
@@ -71,6 +72,11 @@ class DishCreate(DishBase):
     def _wire_codes(cls, value: str, info: ValidationInfo) -> str:
         return check_wire_code(value, f"dish {info.field_name}")
 
+    @field_validator("name_zh", "name_en")
+    @classmethod
+    def _wire_names(cls, value: str, info: ValidationInfo) -> str:
+        return check_wire_name(value, f"dish {info.field_name}")
+
 
 class DishUpdate(PatchModel):
     """Partial update of a dish (the code is its identity and cannot change)."""
@@ -102,6 +108,11 @@ class DishUpdate(PatchModel):
     @classmethod
     def _wire_codes(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else check_wire_code(value, f"dish {info.field_name}")
+
+    @field_validator("name_zh", "name_en")
+    @classmethod
+    def _wire_names(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_wire_name(value, f"dish {info.field_name}")
 
     @field_validator("tags")
     @classmethod

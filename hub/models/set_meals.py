@@ -6,13 +6,18 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field
 from hub.models.bounds import MAX_CENTS, MAX_COUNT, MAX_ID
 from hub.models.patch import PatchModel
-from hub.models.validators import CODE_PATTERN, check_wire_code, wire_code_schema
+from hub.models.validators import (
+    CODE_PATTERN,
+    check_wire_code,
+    check_wire_name,
+    wire_code_schema,
+)
 
 
 class SetMealKind(StrEnum):
@@ -70,6 +75,11 @@ class SetMealCreate(SetMealBase):
     items: list[SetMealItemIn] = Field(default_factory=list)
     slots: list[SetMealSlotIn] = Field(default_factory=list)
 
+    @field_validator("name_zh", "name_en")
+    @classmethod
+    def _wire_names(cls, value: str, info: ValidationInfo) -> str:
+        return check_wire_name(value, f"set meal {info.field_name}")
+
     @model_validator(mode="after")
     def _shape_matches_kind(self) -> SetMealCreate:
         if self.kind == SetMealKind.FIXED and (not self.items or self.slots):
@@ -88,6 +98,11 @@ class SetMealUpdate(PatchModel):
     active: bool = Field(default=None)
     items: list[SetMealItemIn] = Field(default=None)
     slots: list[SetMealSlotIn] = Field(default=None)
+
+    @field_validator("name_zh", "name_en")
+    @classmethod
+    def _wire_names(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_wire_name(value, f"set meal {info.field_name}")
 
 
 class SetMeal(SetMealBase, table=True):

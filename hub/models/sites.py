@@ -7,7 +7,7 @@ from datetime import datetime, time
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from hub.models.base import created_at_field
@@ -17,6 +17,7 @@ from hub.models.validators import (
     CODE_PATTERN,
     check_timezone,
     check_wire_code,
+    check_wire_name,
     wire_code_schema,
 )
 
@@ -131,6 +132,11 @@ class MealPeriodCreate(MealPeriodBase):
     def _code(cls, value: str) -> str:
         return check_wire_code(value, "meal period code")
 
+    @field_validator("name_zh", "name_en")
+    @classmethod
+    def _wire_names(cls, value: str, info: ValidationInfo) -> str:
+        return check_wire_name(value, f"meal period {info.field_name}")
+
 
 class MealPeriodUpdate(PatchModel):
     """Partial update of a meal period."""
@@ -139,6 +145,11 @@ class MealPeriodUpdate(PatchModel):
     name_en: str = Field(default=None, min_length=1, max_length=60)
     start: time = Field(default=None, schema_extra=LOCAL_TIME_SCHEMA)
     end: time = Field(default=None, schema_extra=LOCAL_TIME_SCHEMA)
+
+    @field_validator("name_zh", "name_en")
+    @classmethod
+    def _wire_names(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_wire_name(value, f"meal period {info.field_name}")
 
     @field_validator("start", "end", mode="before")
     @classmethod

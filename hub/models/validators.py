@@ -6,7 +6,7 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from protocol.fields import CODE_PATTERN as WIRE_CODE_PATTERN
-from protocol.fields import check_code
+from protocol.fields import check_code, check_name
 from rules.dietary import DietaryFilter, validate_allergens, validate_tags
 
 # The hub's own identifiers (site, device, dish, member number, set meal): a wire
@@ -20,6 +20,11 @@ PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
 def check_wire_code(value: str, what: str = "code") -> str:
     """A code that travels in a catalog (meal period, category, station, tier): protocol's rule."""
     return check_code(value, what)
+
+
+def check_wire_name(value: str, what: str = "name") -> str:
+    """A display name that travels in a catalog (dish, set meal, meal period): protocol's rule."""
+    return check_name(value, what)
 
 
 def wire_code_schema() -> dict[str, object]:

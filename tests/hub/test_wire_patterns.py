@@ -26,10 +26,10 @@ from hub.models.dishes import Dish as DishRow
 from hub.models.dishes import DishCreate, DishUpdate
 from hub.models.downlinks import DeviceConfigIn
 from hub.models.members import MemberCreate
-from hub.models.set_meals import SetMeal, SetMealCreate, SetMealSlotIn
+from hub.models.set_meals import SetMeal, SetMealCreate, SetMealSlotIn, SetMealUpdate
 from hub.models.set_meals import SetMealSlot as SetMealSlotRow
 from hub.models.sites import MealPeriod as MealPeriodRow
-from hub.models.sites import MealPeriodCreate, Site, SiteCreate
+from hub.models.sites import MealPeriodCreate, MealPeriodUpdate, Site, SiteCreate
 from hub.models.users import Role
 from protocol.envelope import Envelope
 from protocol.fields import CODE_PATTERN
@@ -220,3 +220,32 @@ def test_rows_stored_before_the_check_are_still_shown(
                        ("/api/v1/coupon-templates", "Hot-Dish")):
         r = client.get(url, headers=h)
         assert r.status_code == 200 and shown in r.text, (url, r.text)
+
+
+NAME_SAMPLES = ["米饭", "Rice", "x" * 60, "x" * 61, "x" * 80, "x" * 81, "x" * 120, " ", "\t",
+                "a\x01b", "a\tb", "第\n二"]
+NAMES = [
+    ((Dish, "name_zh"), (DishCreate, "name_zh")),
+    ((Dish, "name_en"), (DishUpdate, "name_en")),
+    ((FixedSetMeal, "name_zh"), (SetMealCreate, "name_zh")),
+    ((FixedSetMeal, "name_en"), (SetMealUpdate, "name_en")),
+    ((MealPeriod, "name_zh"), (MealPeriodCreate, "name_zh")),
+    ((MealPeriod, "name_en"), (MealPeriodUpdate, "name_en")),
+]
+
+
+@pytest.mark.parametrize(("wire", "hub"), NAMES, ids=lambda p: f"{p[0].__name__}.{p[1]}")
+def test_hub_names_never_longer_than_the_wire_shows(
+    wire: tuple[type[BaseModel], str], hub: tuple[type[BaseModel], str]
+) -> None:
+    wire_ok = wire_accepts(*wire)
+    base = HUB_BASE.get(hub[0], {})
+    taken = []
+    for value in NAME_SAMPLES:
+        try:
+            hub[0].model_validate({**base, hub[1]: value})
+        except ValidationError:
+            continue
+        taken.append(value)
+    assert [v for v in taken if not wire_ok(v)] == []
+    assert "米饭" in taken and "x" * 81 not in taken
