@@ -19,8 +19,9 @@ class Distortion:
     perspective: float = 0.0  # 0..0.3: how far corners are pulled
     blur: int = 0  # Gaussian kernel (odd) or 0
     noise: float = 0.0  # stddev of Gaussian noise, grey levels
-    code_px: int = 200  # side of the code in the frame
+    code_px: int = 200  # side of the code in the frame, quiet zone included
     brightness: float = 1.0
+    contrast: float = 1.0  # 1: black modules; 0.3: a dim phone screen's grey on grey
 
 
 def qr_image(payload: str, box: int = 8) -> np.ndarray:
@@ -41,8 +42,10 @@ def render_frame(
     rng = np.random.default_rng(seed)
     w, h = size
     code = cv2.resize(
-        qr_image(payload), (distortion.code_px, distortion.code_px), interpolation=cv2.INTER_NEAREST
+        qr_image(payload), (distortion.code_px, distortion.code_px), interpolation=cv2.INTER_AREA
     )
+    if distortion.contrast < 1.0:  # dark modules lifted towards the light ones
+        code = (255 - (255 - code.astype(np.float32)) * distortion.contrast).astype(np.uint8)
     # A textured grey background (a counter top) so thresholds are not trivially clean.
     background = rng.normal(150, 25, (h // 8 + 1, w // 8 + 1)).clip(0, 255).astype(np.uint8)
     frame = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -76,7 +79,56 @@ HARD_CASES: dict[str, Distortion] = {
     "noisy": Distortion(noise=30),
     "small": Distortion(code_px=90),
     "dim_noisy_tilted": Distortion(rotation_deg=45, noise=20, brightness=0.6, perspective=0.1),
+    "tiny_modules": Distortion(code_px=123, rotation_deg=-20),  # 3 px modules
+    "dim_low_contrast": Distortion(code_px=160, brightness=0.5, contrast=0.4, noise=8),
+    "small_noisy": Distortion(code_px=140, noise=25, rotation_deg=15),
+    "steep_perspective": Distortion(code_px=220, perspective=0.25, rotation_deg=-55, blur=3),
 }
+
+#: Modules across the payloads the kiosk reads (version 4, 33 modules + 2 x 4 quiet zone).
+_MODULES = 41
+
+
+def sample_distortion(rng: np.random.Generator, scale: float = 1.0) -> Distortion:
+    """A random hard case: modules 3-8 px, rotation ±60°, perspective, blur, noise, dim screens.
+
+    `scale` is the camera's resolution against 640x480 for the same scene: a 1280x720 camera
+    (1.5) sees the same code at the same distance with 1.5x larger modules and a wider blur.
+    """
+    module_px = float(rng.uniform(3.0, 8.0)) * scale
+    blur = int(rng.choice([0, 0, 3, 5]))
+    if blur:
+        blur = int(blur * scale) | 1  # odd kernel
+    return Distortion(
+        rotation_deg=float(rng.uniform(-60, 60)),
+        perspective=float(rng.uniform(0, 0.2)),
+        blur=blur,
+        noise=float(rng.uniform(0, 25)),
+        code_px=int(module_px * _MODULES),
+        brightness=float(rng.uniform(0.4, 1.0)),
+        contrast=float(rng.uniform(0.35, 1.0)),
+    )
+
+
+def sample_frames(
+    payload: str,
+    count: int,
+    size: tuple[int, int] = (640, 480),
+    seed: int = 0,
+    scale: float | None = None,
+) -> list[tuple[Distortion, np.ndarray]]:
+    """`count` seeded random hard frames: the same seed always gives the same frames.
+
+    `scale` defaults to the frame height against 480 (the same scenes, a sharper camera); pass
+    1.0 for codes as small in pixels as at 640x480.
+    """
+    rng = np.random.default_rng(seed)
+    scale = size[1] / 480 if scale is None else scale
+    out = []
+    for i in range(count):
+        distortion = sample_distortion(rng, scale)
+        out.append((distortion, render_frame(payload, size, distortion, seed=seed * 100_003 + i)))
+    return out
 
 
 def main() -> None:
