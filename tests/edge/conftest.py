@@ -199,3 +199,39 @@ def start_agent_process(config_path: Path, log_path: Path) -> subprocess.Popen[b
         stdout=log_path.open("ab"),
         stderr=subprocess.STDOUT,
     )
+
+
+def catalog_payload(version: int, price: int = 1800, sold_out: bool = False) -> dict[str, Any]:
+    """A one-dish catalog snapshot payload at `version`."""
+    return {
+        "version": version,
+        "generated_at": "2025-03-01T03:00:00Z",
+        "meal_periods": [
+            {
+                "code": "lunch",
+                "name_zh": "午餐",
+                "name_en": "Lunch",
+                "start": "11:00",
+                "end": "13:30",
+            }
+        ],
+        "dishes": [
+            {
+                "id": "d-kungpao",
+                "name_zh": "宫保鸡丁",
+                "name_en": "Kung Pao chicken",
+                "category": "hot",
+                "price_cents": price,
+                "station": "wok",
+                "sold_out": sold_out,
+            }
+        ],
+        "menus": [{"meal_period": "lunch", "items": [{"dish_id": "d-kungpao"}]}],
+    }
+
+
+def catalog_msg(version: int, **kw: Any) -> bytes:
+    """The catalog snapshot as the hub sends it (encoded envelope)."""
+    return encode(
+        make_envelope("catalog.snapshot", catalog_payload(version, **kw), site=SITE, device="hub")
+    )

@@ -16,12 +16,12 @@ from tests.edge.conftest import (
     DEVICE,
     FakeHub,
     agent_config,
+    catalog_msg,
     draft,
     open_store,
     outbox_depth,
     wait_for,
 )
-from tests.edge.test_downlinks import catalog_msg
 
 
 @pytest.fixture

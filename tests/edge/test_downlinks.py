@@ -16,47 +16,13 @@ from protocol.codec import encode
 from protocol.envelope import make_envelope
 from protocol.ids import new_message_id
 from protocol.topics import device_downlink_topic, site_downlink_topic
-from tests.edge.conftest import DEVICE, SITE
+from tests.edge.conftest import DEVICE, SITE, catalog_msg, catalog_payload
 
 CATALOG_TOPIC = site_downlink_topic(SITE, "catalog")
 MEMBERS_TOPIC = site_downlink_topic(SITE, "members")
 CONFIG_TOPIC = device_downlink_topic(SITE, DEVICE, "config")
 MEMBER_DELTA_TYPE = "member.delta"
 DEVICE_CONFIG_TYPE = "device.config"
-
-
-def catalog_payload(version: int, price: int = 1800, sold_out: bool = False) -> dict[str, Any]:
-    return {
-        "version": version,
-        "generated_at": "2025-03-01T03:00:00Z",
-        "meal_periods": [
-            {
-                "code": "lunch",
-                "name_zh": "午餐",
-                "name_en": "Lunch",
-                "start": "11:00",
-                "end": "13:30",
-            }
-        ],
-        "dishes": [
-            {
-                "id": "d-kungpao",
-                "name_zh": "宫保鸡丁",
-                "name_en": "Kung Pao chicken",
-                "category": "hot",
-                "price_cents": price,
-                "station": "wok",
-                "sold_out": sold_out,
-            }
-        ],
-        "menus": [{"meal_period": "lunch", "items": [{"dish_id": "d-kungpao"}]}],
-    }
-
-
-def catalog_msg(version: int, **kw: Any) -> bytes:
-    return encode(
-        make_envelope("catalog.snapshot", catalog_payload(version, **kw), site=SITE, device="hub")
-    )
 
 
 def hub_msg(type_name: str, payload: dict[str, Any], site: str = SITE) -> bytes:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from hub.admin.catalog_views import CATALOG_NAME_VIEWS
 from hub.models import DishCategory, KitchenStation
-from tests.hub.test_admin_routes import client, login
+from tests.support.admin import admin_shell, login
 
-__all__ = ["client"]
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    """The admin shell on a fresh SQLite file, with one admin user."""
+    with admin_shell(tmp_path) as test_client:
+        yield test_client
 
 
 def test_pages_render_in_both_languages(client: TestClient) -> None:

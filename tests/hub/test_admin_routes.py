@@ -11,31 +11,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from hub.admin.views import ALL_VIEWS
-from hub.app import create_app
-from hub.models import Dish, MealPeriod, Menu, MenuItem, Role, Site, User, UserCreate
-from hub.services.users import create_user
-from hub.settings import Settings
-
-PASSWORD = "admin-password-1"
+from hub.models import Dish, MealPeriod, Menu, MenuItem, Site, User
+from tests.support.admin import admin_shell, login
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    """The hub app, migrated on a fresh SQLite file, with one admin user."""
-    app = create_app(Settings(demo_mode=True, data_dir=tmp_path))
-    with TestClient(app, follow_redirects=False) as test_client:
-        with Session(app.state.engine) as session:
-            create_user(
-                session=session,
-                data=UserCreate(username="boss", password=PASSWORD, role=Role.ADMIN),
-            )
+    """The admin shell on a fresh SQLite file, with one admin user."""
+    with admin_shell(tmp_path) as test_client:
         yield test_client
-
-
-def login(client: TestClient) -> None:
-    """Sign in as the admin; the session cookie stays in the client."""
-    reply = client.post("/admin/login", data={"username": "boss", "password": PASSWORD})
-    assert reply.status_code == 302, reply.text
 
 
 def admin_pages() -> list[str]:

@@ -22,7 +22,7 @@ from hub.seed.sites import SITES
 from hub.settings import Settings
 from protocol import CatalogSnapshot
 from rules.order import CouponKind
-from tests.hub.test_seed_load import migrated_engine
+from tests.support.hub_db import migrated_engine
 
 SITE = SITES[0].code
 

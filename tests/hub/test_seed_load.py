@@ -12,8 +12,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from hub.crypto import FieldCipher
-from hub.db import make_engine
-from hub.migrate import upgrade_to_head
 from hub.models import (
     Device,
     Dish,
@@ -32,6 +30,7 @@ from hub.models import (
 from hub.seed import SeedError, seed_demo
 from hub.services.users import authenticate
 from hub.settings import Settings
+from tests.support.hub_db import migrated_engine
 
 # Salted or randomised on purpose, so never equal between two runs.
 NONDETERMINISTIC = {"users": {"password_hash"}, "member": {"phone_encrypted"}}
@@ -39,13 +38,6 @@ SEEDED_TABLES = (
     "organisation", "site", "meal_period", "device", "dish", "menu", "menu_item",
     "set_meal", "set_meal_item", "set_meal_slot", "member", "users",
 )
-
-
-def migrated_engine(directory: Path) -> Engine:
-    """A fresh hub database in `directory`, migrated with the hub's own helper."""
-    engine = make_engine(Settings(demo_mode=True, data_dir=directory))
-    upgrade_to_head(engine)
-    return engine
 
 
 @pytest.fixture(scope="module")

@@ -21,22 +21,11 @@ from protocol.tokens import (
     identifier_hash,
     verify_member_token,
 )
+from tests.support.identity import make_member
 
 Auth = Callable[[Role], dict[str, str]]
 
 
-def make_member(
-    client: TestClient,
-    auth: Auth,
-    no: str = "M0001",
-    name: str = "张小明",
-    phone: str = "13800138000",
-    **extra: object,
-) -> int:
-    body = {"member_no": no, "name": name, "phone": phone, "employer": "Acme", **extra}
-    r = client.post("/api/v1/members", json=body, headers=auth(Role.ADMIN))
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 def make_site(client: TestClient, auth: Auth) -> int:

@@ -16,27 +16,11 @@ from hub.models.coupons import Coupon, CouponTemplate, Promotion
 from hub.models.users import Role
 from protocol.tokens import verify_coupon_token
 from rules.order import CouponKind
-from tests.identity.test_api_identity import make_member
+from tests.support.identity import FIVE_OFF, make_member, template
 
 Auth = Callable[[Role], dict[str, str]]
-FIVE_OFF = {
-    "code": "FIVE",
-    "name_zh": "立减5元",
-    "name_en": "5 off",
-    "kind": "amount_off",
-    "amount_cents": 500,
-    "min_spend_cents": 2000,
-    "categories": ["hot"],
-    "valid_days": 7,
-}
 
 
-def template(client: TestClient, auth: Auth, **over: object) -> int:
-    r = client.post(
-        "/api/v1/coupon-templates", json={**FIVE_OFF, **over}, headers=auth(Role.MANAGER)
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 def count(session: Session, model: type) -> int:

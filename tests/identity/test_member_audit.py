@@ -14,8 +14,7 @@ from hub.models.audit import AuditLog
 from hub.models.coupons import Coupon
 from hub.models.sites import Site
 from hub.models.users import Role
-from tests.identity.test_api_identity import make_member
-from tests.identity.test_coupons import template
+from tests.support.identity import make_member, template
 
 Auth = Callable[[Role], dict[str, str]]
 

@@ -16,7 +16,7 @@ from hub.models.accounts import LedgerEntry, MemberAccount
 from hub.models.identity import MemberCard
 from hub.models.members import Member
 from hub.models.users import Role
-from tests.identity.test_api_identity import make_member
+from tests.support.identity import make_member
 
 Auth = Callable[[Role], dict[str, str]]
 GOOD = (
