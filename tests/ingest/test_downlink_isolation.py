@@ -113,11 +113,13 @@ def add_menu(s: Session, site_id: int, period_code: str, start: time, end: time,
     s.add(MenuItem(menu_id=menu.id, dish_id=dish.id))  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def hub(sqlite_hub: Settings, broker: PrivateBroker) -> Iterator[tuple[Settings, Engine]]:
+@pytest.fixture(params=["sqlite_hub", pytest.param("pg_hub", marks=pytest.mark.postgres)],
+                ids=["sqlite", "postgres"])
+def hub(request: pytest.FixtureRequest,
+        broker: PrivateBroker) -> Iterator[tuple[Settings, Engine]]:
     """Two canteens; south has a meal period code the wire refuses (``late-snack``)."""
-    settings = sqlite_hub.model_copy(update={"mqtt_host": broker.host,
-                                             "mqtt_port": broker.port})
+    backend: Settings = request.getfixturevalue(request.param)
+    settings = backend.model_copy(update={"mqtt_host": broker.host, "mqtt_port": broker.port})
     engine = make_engine(settings)
     upgrade_to_head(engine, schema=settings.db_schema)
     with Session(engine) as s:
