@@ -89,13 +89,13 @@ def hub_db(workdir: Path, backend: str, devices: list[str]) -> Iterator[Settings
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def worker_env(settings: Settings, b: PrivateBroker) -> dict[str, str]:
-    """Environment of a worker process."""
+def worker_env(settings: Settings, b: PrivateBroker, root: Path = ROOT) -> dict[str, str]:
+    """Environment of a worker process running the code in ``root``."""
     env = {**os.environ, **SECRETS, "CANTEEN_DEMO_MODE": "true",
            "CANTEEN_DATA_DIR": str(settings.data_dir),
            "CANTEEN_DATABASE_URL": settings.effective_database_url,
            "CANTEEN_MQTT_HOST": b.host, "CANTEEN_MQTT_PORT": str(b.port),
-           "PYTHONPATH": str(ROOT), "CANTEEN_LOG_LEVEL": "WARNING"}
+           "PYTHONPATH": str(root), "CANTEEN_LOG_LEVEL": "WARNING"}
     if settings.db_schema:
         env["CANTEEN_DB_SCHEMA"] = settings.db_schema
     return env
@@ -103,18 +103,19 @@ def worker_env(settings: Settings, b: PrivateBroker) -> dict[str, str]:
 
 @contextmanager
 def workers(settings: Settings, b: PrivateBroker, n: int, *args: str,
-            crash: bool = False) -> Iterator[None]:
+            crash: bool = False, root: Path = ROOT) -> Iterator[None]:
     """n worker processes on the shared subscription, started and subscribed.
 
     At the end they get SIGTERM (a clean stop ends their sessions), or SIGKILL with
     ``crash``: their sessions then stay at the broker for their session expiry.
+    ``root``: the source tree the workers run (a baseline exported by ``export_tree``).
     """
     procs = []
     for i in range(n):
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "hub.ingest", "--worker-id", f"bench{i}", "--no-catalog",
              "--log-level", "INFO", *args],
-            env=worker_env(settings, b), cwd=ROOT, stdout=subprocess.PIPE,
+            env=worker_env(settings, b, root), cwd=root, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
         ))
     try:
@@ -135,6 +136,15 @@ def workers(settings: Settings, b: PrivateBroker, n: int, *args: str,
             else:
                 p.terminate()
             p.wait(30)
+
+
+def export_tree(ref: str, dest: Path) -> Path:
+    """The source tree of git ``ref`` (e.g. the commit before a change) in ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
 
 
 def _drain(stream: Any) -> None:

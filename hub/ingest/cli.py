@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from hub.db import make_engine
 from hub.downlinks.catalog import publish_all_catalogs
 from hub.ingest.sessions import SessionNotEnded, end_session
-from hub.ingest.worker import IngestWorker, WorkerSettings
+from hub.ingest.worker import IngestWorker, WorkerSettings, tune_gc
 from hub.migrate import NOT_MIGRATED, is_migrated, upgrade_to_head
 from hub.settings import Settings
 
@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    tune_gc()
     worker.start()
     try:
         worker.run()

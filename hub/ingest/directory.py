@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.db_sets import chunks, in_set
 from hub.models import Device, Dish, Member, Site
 
 # Long enough to spare the database a lookup per message, short enough that a
@@ -94,5 +95,9 @@ class Directory:
         if not wanted:
             return {}
         m = Member.__table__.c  # type: ignore[attr-defined]
-        rows = conn.execute(sa.select(m.member_no, m.id).where(m.member_no.in_(wanted)))
-        return {str(no): int(mid) for no, mid in rows}
+        found: dict[str, int] = {}
+        for chunk in chunks(conn, sorted(wanted)):
+            rows = conn.execute(sa.select(m.member_no, m.id)
+                                .where(in_set(conn, m.member_no, chunk)))
+            found.update((str(no), int(mid)) for no, mid in rows)
+        return found

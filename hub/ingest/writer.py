@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from hub.db_sets import chunks, in_set
 from hub.db_types import utcnow
 from hub.downlinks.members import HEARTBEAT_CACHE_KEY, note_cache_versions
 from hub.ingest.classify import MAX_KEPT_BYTES, Accepted, Inbound, Rejected, classify
@@ -423,11 +424,10 @@ def _ids(item: Accepted | Rejected) -> tuple[str | None, str | None, str | None]
 
 
 def _select_in(conn: Connection, key: Any, others: list[Any], values: Iterable[str]) -> list[Any]:
-    values = list(values)
     found: list[Any] = []
-    for start in range(0, len(values), 500):  # stay far below SQLite's bound-parameter limit
-        chunk = values[start : start + 500]
-        found.extend(conn.execute(sa.select(key, *others).where(key.in_(chunk))).all())
+    for chunk in chunks(conn, list(values)):
+        found.extend(conn.execute(sa.select(key, *others)
+                                  .where(in_set(conn, key, chunk))).all())
     return found
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from hub.db_sets import chunks, in_set
 from hub.db_types import utcnow
 from hub.models.tracking import OrderTrack, OrderTrackEvent, OrderTrackStation
 from protocol.payloads.kitchen import OrderStateChanged, fold_states
@@ -24,7 +25,6 @@ T_TRACK = OrderTrack.__table__  # type: ignore[attr-defined]
 T_STATION = OrderTrackStation.__table__  # type: ignore[attr-defined]
 
 PLACED = "placed"
-CHUNK = 500  # ids per IN (...): far below SQLite's bound-parameter limit
 
 _TRACK_COLS = ("order_id", "site_code", "order_no", "state", "placed_at", "ready_at",
                "collected_at", "cancelled_at", "updated_at")
@@ -48,10 +48,10 @@ def refold_orders(conn: Connection, order_ids: Iterable[str],
         return
     by_order: dict[str, list[Mapping[str, Any]]] = {}
     seen: set[str] = set()
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunks(conn, ids):
         rows = conn.execute(
             sa.select(T_EVENT)
-            .where(T_EVENT.c.order_id.in_(ids[start : start + CHUNK]))
+            .where(in_set(conn, T_EVENT.c.order_id, chunk))
             .order_by(T_EVENT.c.order_id, T_EVENT.c.at)
         ).mappings()
         for stored in rows:

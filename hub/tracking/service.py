@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from hub.db_sets import chunks, in_set
 from hub.db_types import utcnow
 from hub.models.tracking import OrderTrackEvent
 from hub.tracking.copy import copy_events
-from hub.tracking.refold import CHUNK, PLACED, refold_orders
+from hub.tracking.refold import PLACED, refold_orders
 from protocol import Envelope, OrderPlaced
 from protocol.payloads.kitchen import OrderStateChanged
 
@@ -61,10 +62,9 @@ def record(conn: Connection, envelopes: Iterable[Envelope], *, bulk: bool = Fals
         return Recorded(0, 0, frozenset())
     ids = sorted({r["message_id"] for r in rows})
     known: set[str] = set()
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(conn, ids):
         known.update(m for (m,) in conn.execute(
-            sa.select(T_EVENT.c.message_id).where(T_EVENT.c.message_id.in_(chunk))))
+            sa.select(T_EVENT.c.message_id).where(in_set(conn, T_EVENT.c.message_id, chunk))))
     fresh = {r["message_id"]: r for r in rows if r["message_id"] not in known}
     orders = frozenset(r["order_id"] for r in fresh.values())
     # Set-based, for the whole batch: one select of the orders' stored events (the new
