@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         AuthenticateFirst, settings=settings, prefix=API_PREFIX, public=PUBLIC_API_ROUTES
     )
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses={503: ERROR_RESPONSES[503]})
     def healthz(request: Request) -> JSONResponse:
         """Liveness and schema revision; needs no token."""
         try:

@@ -40,6 +40,7 @@ def test_every_api_operation_documents_the_error_answers(doc: dict[str, Any]) ->
     assert not missing
     error = doc["components"]["schemas"]["ErrorOut"]
     assert error["required"] == ["detail"]
+    assert "503" in doc["paths"]["/healthz"]["get"]["responses"]  # database unreachable
 
 
 def test_meal_period_times_are_local_times_without_offset(doc: dict[str, Any]) -> None:
