@@ -11,10 +11,12 @@ import pytest
 
 from demo.broker import PrivateBroker
 
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+# One setting for every PostgreSQL test: the hub's SQLAlchemy URL and psycopg's DSN are the
+# same server, database and user.
 PG_URL = os.environ.get(
     "CANTEEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+PG_DSN = PG_URL.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def postgres_reachable() -> str | None:
         with psycopg.connect(PG_DSN, connect_timeout=2):
             return None
     except Exception as err:  # any failure means: skip with the reason
-        return f"PostgreSQL at 127.0.0.1:5432/test unreachable: {err}"
+        return f"PostgreSQL at {PG_DSN} unreachable (set CANTEEN_TEST_PG): {err}"
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import hub.models  # noqa: F401  (every table, for create_all)
 from hub.models.tracking import OrderTrack, OrderTrackStation
 from hub.tracking.service import record
 from protocol import new_order_id
+from tests.conftest import PG_URL
 from tests.support.kitchen import placed, state
 
 
@@ -67,7 +68,7 @@ def test_batches_fold_like_single_events(
 @pytest.mark.postgres
 def test_batches_fold_like_single_events_postgres(tmp_path: Path, pg_schema: str) -> None:
     one = _engine(tmp_path / "one.db")
-    batch = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    batch = sa.create_engine(PG_URL,
                              connect_args={"options": f"-csearch_path={pg_schema}"})
     SQLModel.metadata.create_all(batch)
     try:
