@@ -28,6 +28,7 @@ import zxingcpp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hardware.camera.decode import (
+    ZX_QR,
     decode_full_frame,
     decode_qr,
     decode_qr_pyzbar,
@@ -46,9 +47,8 @@ def _gray(frame: np.ndarray) -> np.ndarray:
 
 
 def zxing_defaults(frame: np.ndarray) -> list[str]:
-    """zxing-cpp as it comes: every option at its default, QR only."""
-    qr = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    found = zxingcpp.read_barcodes(_gray(frame), formats=qr)
+    """zxing-cpp as it comes: every option at its default, QR Model 2 only."""
+    found = zxingcpp.read_barcodes(_gray(frame), formats=ZX_QR)
     return [r.text for r in found]
 
 

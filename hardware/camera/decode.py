@@ -19,7 +19,9 @@ from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as zbar_decode
 
 _QR = [ZBarSymbol.QRCODE]
-_ZX_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+#: QR Model 2 only: zxing-cpp 3's `QRCode` family also reads Micro QR, and a counter top's
+#: texture decodes as a phantom Micro QR now and then ("03513" beside a member's code).
+ZX_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCodeModel2)
 
 
 def _gray(frame: np.ndarray) -> np.ndarray:
@@ -31,7 +33,7 @@ def zxing_qr(gray: np.ndarray, downscale: bool = True) -> list[str]:
     return [
         r.text
         for r in zxingcpp.read_barcodes(
-            gray, formats=_ZX_QR, try_rotate=False, try_invert=False, try_downscale=downscale
+            gray, formats=ZX_QR, try_rotate=False, try_invert=False, try_downscale=downscale
         )
     ]
 

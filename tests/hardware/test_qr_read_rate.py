@@ -50,6 +50,20 @@ def test_small_dim_noisy_code_is_read() -> None:
     assert decode_qr(render_frame(PAYLOAD, (640, 480), hard, seed=5)) == [PAYLOAD]
 
 
+def test_background_texture_is_no_phantom_micro_qr() -> None:
+    # This frame once read as [member code, "03513"]: zxing-cpp's QRCode family includes Micro QR.
+    scene = Distortion(
+        rotation_deg=22.79,
+        perspective=0.145,
+        noise=8.58,
+        code_px=336,
+        brightness=0.49,
+        contrast=0.63,
+    )
+    frame = render_frame(PAYLOAD, (1280, 720), scene, seed=2026 * 100_003 + 171)
+    assert decode_qr(frame) == [PAYLOAD]
+
+
 def test_gray_frames_decode_too() -> None:
     frame = render_frame(PAYLOAD, (640, 480), Distortion(rotation_deg=60), seed=2)
     assert decode_qr(frame[:, :, 0].copy()) == [PAYLOAD]
