@@ -76,12 +76,17 @@ class AuthenticateFirst:
 
 def _has_bad_text(value: Any) -> bool:
     """Whether any string in a decoded JSON value (keys too) holds a refused character."""
-    if isinstance(value, str):
-        return _BAD_TEXT.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_bad_text(k) or _has_bad_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_bad_text(v) for v in value)
+    todo = [value]  # a loop, not recursion: nesting depth is the sender's choice
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if _BAD_TEXT.search(item):
+                return True
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
     return False
 
 
@@ -95,7 +100,7 @@ def _body_has_bad_text(body: bytes, content_type: str) -> bool:
         return _pairs_have_bad_text(body.decode("latin-1"))
     try:
         decoded = json.loads(body)
-    except ValueError:  # not JSON (or not UTF-8): the route answers that with its own 422
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep: the route says so
         return False
     return _has_bad_text(decoded)
 

@@ -137,3 +137,10 @@ def test_member_export_survives_a_control_character_already_stored(
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None
     assert [c.value for c in sheet[2]][:2] == ["m1", "Li\ufffdLei"]
+
+
+def test_deeply_nested_json_is_a_client_error(client: TestClient, auth: Auth) -> None:
+    headers = {"Content-Type": "application/json", **auth(Role.MANAGER)}
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 5_000 + b"1" + b"}" * 5_000):
+        r = client.post("/api/v1/dishes", content=body, headers=headers)
+        assert 400 <= r.status_code < 500, r.status_code
