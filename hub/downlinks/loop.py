@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--members-every", type=float, default=30.0,
                    help="seconds between member-cache rounds")
     p.add_argument("--catalog-every", type=float, default=300.0,
-                   help="seconds between catalog rounds (version bumps only on change)")
+                   help="seconds between catalog rounds (sent only when a version moved)")
     p.add_argument("--once", action="store_true", help="one round of each, then exit")
     p.add_argument("--log-level", default="INFO")
     return p
