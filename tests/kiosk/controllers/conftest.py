@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from kiosk.services.clock import FrozenClock  # noqa: E402
 from kiosk.services.connectivity import FixedConnectivity  # noqa: E402
 from protocol.member_cache import MemberCacheDelta  # noqa: E402
 from protocol.payloads.catalog import CatalogSnapshot  # noqa: E402
-from protocol.tokens import identifier_hash, public_key_b64  # noqa: E402
+from protocol.tokens import identifier_hash, public_key_b64, sign_coupon_token  # noqa: E402
 
 SITE_KEY = b"site-key-for-tests-0123456789"
 # fixed bytes: pytest may import this module twice (as conftest and by tests)
@@ -241,3 +241,35 @@ def kiosk(tmp_path: Path) -> Iterator[Kiosk]:
     k = make_kiosk(tmp_path)
     yield k
     k.runtime.stop()
+
+
+GOLD_CARD = "0012345678"
+
+
+def order_dish(j: JourneyController, dish_id: str, portion: str | None = "regular",
+               qty: int = 1) -> None:
+    """Open a dish, pick its portion, add it."""
+    assert j.open_dish(dish_id), j.state.message
+    if portion:
+        j.detail.choose("portion", portion)
+    j.detail.set_qty(qty)
+    assert j.add_dish(), j.state.message
+
+
+def coupon(template: str = "five-off", member: str = "m-1001", coupon_id: str = "c-1",
+           days: float = 3) -> str:
+    """A coupon QR code signed like the hub does."""
+    return sign_coupon_token(coupon_id=coupon_id, template_code=template, member_id=member,
+                             expires_at=LUNCH + timedelta(days=days), key_id="k1",
+                             private_key=TOKEN_KEY)
+
+
+def cart_with(kiosk: Kiosk, card: str = GOLD_CARD, *dishes: str) -> JourneyController:
+    """A member at the cart with these dishes (regular portions)."""
+    j = kiosk.journey
+    j.start()
+    j.identify("card", card)
+    for dish in dishes or ("braised-pork", "greens"):
+        order_dish(j, dish, portion="regular" if dish != "juice" else None)
+    j.open_cart()
+    return j

@@ -10,8 +10,14 @@ import pytest
 
 from kiosk.config import ConfigError
 from kiosk.i18n import Text
-from tests.kiosk.controllers.conftest import CATALOG, Kiosk, apply_catalog, kiosk_config
-from tests.kiosk.controllers.test_offers_coupons import cart_with, coupon
+from tests.kiosk.controllers.conftest import (
+    CATALOG,
+    Kiosk,
+    apply_catalog,
+    cart_with,
+    coupon,
+    kiosk_config,
+)
 
 
 def new_catalog(k: Kiosk, **changes: Any) -> None:

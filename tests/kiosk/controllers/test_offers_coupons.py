@@ -9,31 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from hardware.sim.printer import PrinterSimulator
-from kiosk.controllers.journey import JourneyController, Step
+from kiosk.controllers.journey import Step
 from kiosk.i18n import Text
 from kiosk.services.ordering import WIRE_HAS_NOTE
 from protocol.tokens import generate_private_key, sign_coupon_token
 from tests.kiosk.controllers.conftest import (
     CATALOG,
+    GOLD_CARD,
     LUNCH,
-    TOKEN_KEY,
     Kiosk,
     apply_catalog,
+    cart_with,
+    coupon,
     make_kiosk,
+    order_dish,
 )
 
-GOLD_CARD = "0012345678"
 PROFILE_CARD = "0022220000"  # gold, halal, peanut allergy, paid 5.00 + bonus 20.00
-
-
-def order_dish(j: JourneyController, dish_id: str, portion: str | None = "regular",
-               qty: int = 1) -> None:
-    """Open a dish, pick its portion, add it."""
-    assert j.open_dish(dish_id), j.state.message
-    if portion:
-        j.detail.choose("portion", portion)
-    j.detail.set_qty(qty)
-    assert j.add_dish(), j.state.message
 
 
 def with_offers(k: Kiosk, offers: dict[str, Any]) -> None:
@@ -43,14 +35,6 @@ def with_offers(k: Kiosk, offers: dict[str, Any]) -> None:
     data["offers"] = {**data["offers"], **offers}
     apply_catalog(k.store, data)
     k.services.catalog.refresh()
-
-
-def coupon(template: str = "five-off", member: str = "m-1001", coupon_id: str = "c-1",
-           days: float = 3) -> str:
-    """A coupon QR code signed like the hub does."""
-    return sign_coupon_token(coupon_id=coupon_id, template_code=template, member_id=member,
-                             expires_at=LUNCH + timedelta(days=days), key_id="k1",
-                             private_key=TOKEN_KEY)
 
 
 def last_order(k: Kiosk) -> dict[str, Any]:
@@ -171,17 +155,6 @@ def test_lost_card_is_refused_as_lost_not_unknown(kiosk: Kiosk) -> None:
     assert j.state.message == Text("此卡已挂失，请到柜台咨询。",
                                    "This card has been reported lost. Please ask at the counter.")
     assert j.state.step is Step.IDENTIFY and j.session.member is None
-
-
-def cart_with(kiosk: Kiosk, card: str = GOLD_CARD, *dishes: str) -> JourneyController:
-    """A member at the cart with these dishes (regular portions)."""
-    j = kiosk.journey
-    j.start()
-    j.identify("card", card)
-    for dish in dishes or ("braised-pork", "greens"):
-        order_dish(j, dish, portion="regular" if dish != "juice" else None)
-    j.open_cart()
-    return j
 
 
 def test_coupon_pays_after_subsidy_and_is_referenced_for_the_hub(kiosk: Kiosk) -> None:
