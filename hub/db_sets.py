@@ -31,7 +31,16 @@ def chunks(conn: Connection, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
 def in_set(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
     """A WHERE clause: ``column`` is one of ``values`` (a piece from ``chunks``)."""
     if conn.dialect.name == "postgresql":
+        # No length on the element type: ``::VARCHAR(32)[]`` would cut longer values
+        # silently (an explicit cast truncates), and a cut value could match a row.
+        element = sa.String() if _is_text(column.type) else column.type
         array = sa.bindparam(f"{column.name}_set", list(values),
-                             type_=postgresql.ARRAY(column.type))
+                             type_=postgresql.ARRAY(element))
         return column == sa.any_(array)
     return column.in_(values)
+
+
+def _is_text(type_: Any) -> bool:
+    """Whether a column type holds text (String, or a decorator of it such as AutoString)."""
+    impl = getattr(type_, "impl", type_)
+    return isinstance(type_, sa.String) or isinstance(impl, sa.String)
