@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from hub import i18n
 from hub.admin.auth import AdminAuth
 from hub.admin.catalog_views import CATALOG_NAME_VIEWS
+from hub.admin.console_views import register_console_views
 from hub.admin.member_desk import register_member_desk
 from hub.admin.shell import TEMPLATES_DIR, HubAdmin, register_catalogs
 from hub.admin.sync_views import register_sync_views
@@ -50,6 +51,7 @@ def mount_admin(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.admin_shell = admin
     for view in (*ALL_VIEWS, *CATALOG_NAME_VIEWS):
         admin.add_view(view)
+    register_console_views(admin)
     register_sync_views(admin)  # before the desk, which hides categories a cashier cannot use
     register_member_desk(admin, settings)
     logger.info("admin shell mounted at %s", ADMIN_PATH)

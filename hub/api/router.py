@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from hub.api.deps import require_role
 from hub.api.routes import auth, dishes, members, menus, set_meals, sites, sync, tracking, users
 from hub.api.routes.accounts import router as accounts_router
+from hub.api.routes.analytics import router as analytics_router
 from hub.api.routes.fleet import router as fleet_router
 from hub.api.routes.identity import router as identity_router
 from hub.api.routes.organisations import router as organisations_router
@@ -29,3 +30,4 @@ api_router.include_router(tracking.router)
 api_router.include_router(identity_router)
 api_router.include_router(accounts_router)
 api_router.include_router(fleet_router)
+api_router.include_router(analytics_router)

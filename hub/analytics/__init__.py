@@ -1,0 +1,1 @@
+"""Analytics: the operations console's reads (orders, feedback) and the money reports."""
