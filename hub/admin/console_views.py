@@ -48,7 +48,7 @@ MAX_PAGE = 100_000  # past any real list; keeps the offset a small integer
 _ID = re.compile(ID_PATTERN)
 _ORDER_ID = re.compile(r"^[0-9a-f-]{36}$")
 STATUS_LABELS = {
-    "placed": _l("Placed"), "in_preparation": _l("In preparation"), "ready": _l("Ready"),
+    "placed": _l("Order placed"), "in_preparation": _l("In preparation"), "ready": _l("Ready"),
     "collected": _l("Collected"), "cancelled": _l("Cancelled"), "unpaid": _l("To pay"),
     "refunded": _l("Refunded"),
 }

@@ -11,11 +11,10 @@ from openpyxl import Workbook
 from hub.analytics.money import IncomeReport, SubsidyStatement
 from hub.i18n import gettext
 from hub.i18n import lazy_gettext as _l
-from rules.money import format_cents
 
 METHOD_LABELS = {
     "subsidy": _l("Subsidy"), "coupon": _l("Coupon"), "points": _l("Points"),
-    "stored_value": _l("Stored value"), "counter": _l("At the counter"),
+    "stored_value": _l("Paid from stored value"), "counter": _l("At the counter"),
 }
 """Payment methods as pages and files name them."""
 
@@ -24,11 +23,6 @@ def method_label(method: str) -> str:
     """A payment method in the current language (an unknown one as it is)."""
     label = METHOD_LABELS.get(method)
     return method if label is None else str(label)
-
-
-def _yuan(cents: int) -> str:
-    """Fen as a plain decimal yuan figure (12.50): what a spreadsheet parses as a number."""
-    return format_cents(cents).lstrip("￥¥")
 
 
 def income_table(report: IncomeReport) -> tuple[list[str], list[list[object]]]:

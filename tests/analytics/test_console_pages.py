@@ -104,7 +104,8 @@ def test_income_csv_and_xlsx_parse_back_to_the_same_figures(seeded: Seeded,
     reply = c.get("/admin/console/money", params={**MONTH, "format": "csv", "lang": "en"})
     assert reply.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(reply.content.decode("utf-8-sig"))))
-    labels = {"subsidy": "Subsidy", "stored_value": "Stored value", "counter": "At the counter"}
+    labels = {"subsidy": "Subsidy", "stored_value": "Paid from stored value",
+              "counter": "At the counter"}
 
     def figures(get: Callable[[dict[str, object], str], object]) -> dict[tuple[str, str],
                                                                       dict[str, int]]:
