@@ -145,7 +145,8 @@ class OrdersView(_ConsolePage):
             request, "console/orders.html",
             {**_common(), "rows": rows, "total": total, "page": page, "error": error,
              "pages": max(1, math.ceil(total / PAGE_SIZE)), "filters": filters,
-             "sites": await self._sites(request), "methods": orders.PAYMENT_METHODS})
+             "sites": await self._sites(request), "methods": orders.PAYMENT_METHODS},
+            status_code=400 if error else 200)
 
     @expose("/console/orders/{order_id}", identity="console-order")
     async def order(self, request: Request) -> Response:
@@ -250,7 +251,8 @@ class FeedbackView(_ConsolePage):
             request, "console/feedback.html",
             {**_common(), "rows": rows, "dishes": dishes, "total": total, "page": page,
              "pages": max(1, math.ceil(total / PAGE_SIZE)), "filters": filters, "error": error,
-             "sites": await self._sites(request)})
+             "sites": await self._sites(request)},
+            status_code=400 if error else 200)
 
 
 class MoneyView(_ConsolePage):
