@@ -62,9 +62,15 @@ def write_txn(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def enqueue(
-    conn: sqlite3.Connection, *, message_id: str, kind: str, topic: str, body: bytes, now: float
+    conn: sqlite3.Connection, *, message_id: str, kind: str, topic: str, body: bytes
 ) -> None:
-    """Insert one outbox row inside the caller's open transaction."""
+    """Insert one outbox row, due at once, inside the caller's open transaction.
+
+    The outbox runs on the device's real clock (the agent compares with time.time()), never on
+    the business clock that stamps the event: a kiosk whose clock is frozen or moved into the
+    next meal period (the demo's diners at night) would otherwise hold its rows back for hours.
+    """
+    now = time.time()
     conn.execute(
         "INSERT INTO outbox (message_id, kind, topic, body, created_at, attempts, next_attempt_at)"
         " VALUES (?, ?, ?, ?, ?, 0, ?)",

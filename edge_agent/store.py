@@ -162,7 +162,6 @@ class DeviceStore:
                     kind=ORDER_TYPE,
                     topic=topic,
                     body=body,
-                    now=now.timestamp(),
                 )
         except sqlite3.Error as err:
             raise StoreError(f"order not recorded: {err}") from err
@@ -195,7 +194,6 @@ class DeviceStore:
                     kind=FEEDBACK_TYPE,
                     topic=envelope.topic(),
                     body=body,
-                    now=now.timestamp(),
                 )
         except sqlite3.Error as err:
             raise StoreError(f"feedback not recorded: {err}") from err

@@ -113,5 +113,5 @@ def emit_state(
     """Queue an order.state event in the outbox inside the caller's transaction; its id."""
     env = make_envelope(STATE_TYPE, event, site=site, device=device, sent_at=now)
     enqueue(conn, message_id=env.message_id, kind=STATE_TYPE, topic=env.topic(),
-            body=encode(env), now=now.timestamp())
+            body=encode(env))
     return env.message_id

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from edge_agent.errors import InvalidOrderError, StoreError
+from edge_agent.outbox import Outbox
 from edge_agent.store import DeviceStore
 from protocol.codec import parse
 from protocol.payloads.order import OrderPlaced
@@ -134,3 +135,19 @@ def test_wal_mode_and_full_sync(tmp_path: Path) -> None:
         other = sqlite3.connect(tmp_path / "d.db")
         assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         other.close()
+
+
+@pytest.mark.parametrize("hours", [6, -30])
+def test_events_are_due_at_once_whatever_the_business_clock_says(
+    tmp_path: Path, hours: int
+) -> None:
+    # The demo's diners move the kiosk clock into the next meal period at night; tests freeze
+    # it in the past. The outbox runs on the real clock: the agent sends these rows now.
+    shifted = datetime.now(UTC) + timedelta(hours=hours)
+    with make_store(tmp_path / "d.db", clock=shifted) as store:
+        rec = store.record_order(draft(1))
+        store.record_feedback({"order_id": rec.order_id, "rating": 5, "tags": []})
+        due = Outbox(store.conn).due(10)
+        assert [r.kind for r in due] == ["order.placed", "feedback.given"]
+        placed = parse(due[0].body)
+        assert placed.sent_at == shifted  # the event keeps its business time
