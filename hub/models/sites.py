@@ -117,15 +117,16 @@ class MealPeriodBase(SQLModel):
     def _local_time(cls, value: Any) -> Any:
         return check_local_time(value)
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> MealPeriodBase:
-        if self.start == self.end:
-            raise ValueError("meal period start and end must differ")
-        return self
 
 
 class MealPeriodCreate(MealPeriodBase):
     """Input to add a meal period to a site (rows already stored are shown as they are)."""
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> MealPeriodCreate:
+        if self.start == self.end:
+            raise ValueError("meal period start and end must differ")
+        return self
 
     @field_validator("code")
     @classmethod

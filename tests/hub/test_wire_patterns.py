@@ -204,6 +204,9 @@ def test_rows_stored_before_the_check_are_still_shown(
     db_session.add_all([
         MealPeriodRow(site_id=site.id, code="late-snack", name_zh="夜宵", name_en="Late",
                       start=time(21), end=time(0, 30)),
+        # An empty window the API refuses, written straight into the database.
+        MealPeriodRow(site_id=site.id, code="never", name_zh="无", name_en="Never",
+                      start=time(9), end=time(9)),
         TierDefinition(code="Gold", name_zh="金", name_en="Gold", rank=1),
         CouponTemplateRow(code="c1", name_zh="券", name_en="Coupon", kind="amount_off",
                        amount_cents=100, categories=["Hot-Dish"]),
