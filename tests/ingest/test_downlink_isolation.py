@@ -278,6 +278,10 @@ def test_one_sites_failing_member_build_leaves_the_others(
         members = [r for r in rows if r["kind"] == "members"]  # (south's catalog: the fixture's)
         assert [(r["site"], r["sent"]) for r in members] == [(BAD, False)]
         assert "cannot decrypt" in members[0]["error"]
+        south = scalar(engine, "SELECT id FROM site WHERE code = :c", c=BAD)
+        r = client.post(f"/api/v1/sync/sites/{south}/publish-members",
+                        headers=api_headers(app, "manager"))
+        assert r.status_code == 409 and "cannot decrypt" in r.text, r.text  # was 500
 
 
 def test_catalog_over_the_size_limit_is_refused_with_the_reason(

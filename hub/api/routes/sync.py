@@ -11,12 +11,13 @@ from sqlalchemy.engine import Engine
 from hub.api.deps import EDITORS, CipherDep, SessionDep, SettingsDep, get_engine, require_role
 from hub.api.pagination import Page, PageDep
 from hub.api.params import IdPath
+from hub.crypto import FieldCipherError
 from hub.downlinks.catalog import UnknownSite, publish_catalog
 from hub.downlinks.config import publish_device_config
 from hub.downlinks.members import publish_member_delta
 from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher, PublishFailed
 from hub.downlinks.status import DownlinkStatusOut, ProblemOut, site_statuses
-from hub.errors import NotFoundError, ServiceError
+from hub.errors import ConflictError, NotFoundError, ServiceError
 from hub.ingest import reports
 from hub.models import Site
 from hub.models.downlinks import DeviceConfigIn
@@ -159,6 +160,10 @@ def publish_site_members(
         raise NotFoundError(str(err)) from err
     except PublishFailed as err:
         raise BrokerUnavailable(str(err)) from err
+    except FieldCipherError as err:
+        # The site's stored identity key no longer opens with this hub's secret: a state an
+        # operator must repair (restore the secret or rotate the key), not a server fault.
+        raise ConflictError(f"site {code}: member cache not built: {err}") from err
     if done is None:
         return MembersPublished(site=code, to_version=None, topic=None, size_bytes=0)
     return MembersPublished(site=code, to_version=done.version, topic=done.topic,
