@@ -5,74 +5,39 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlmodel import Session
 
-from hub.app import create_app
 from hub.models import Role, UserCreate
 from hub.services.users import create_user
-from hub.settings import Settings
 from tests.analytics.conftest import EXPECTED_INCOME, seed_orders
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    BROWSER_TEST,
     RunningHub,
-    free_port,
     log_in,
     new_page,
+    served_hub,
     shoot,
 )
 
 MANAGER = ("lin", "manager-password-1")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[RunningHub]:
     """A real hub (uvicorn thread, SQLite) with the analytics orders ingested and a manager."""
-    app = create_app(Settings(demo_mode=True, data_dir=tmp_path / "hub", auto_migrate=True))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(),
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="hub-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.05)
-    seed_orders(app.state.engine)
-    with Session(app.state.engine) as session:
-        create_user(session=session, data=UserCreate(username=MANAGER[0], password=MANAGER[1],
-                                                     role=Role.MANAGER))
-    try:
-        yield RunningHub(url=f"http://127.0.0.1:{server.config.port}", engine=app.state.engine)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium driven by Playwright."""
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with served_hub(tmp_path / "hub") as (app, url):
+        seed_orders(app.state.engine)
+        with Session(app.state.engine) as session:
+            create_user(session=session, data=UserCreate(
+                username=MANAGER[0], password=MANAGER[1], role=Role.MANAGER))
+        yield RunningHub(url=url, engine=app.state.engine)
 
 
 @pytest.mark.parametrize(("locale", "lang"), [("en-US", "en"), ("zh-CN", "zh")])

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from hub.app import create_app
 from hub.models import Dish, Role, UserCreate
 from hub.services.users import create_user
-from hub.settings import Settings
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    BROWSER_TEST,
     RunningHub,
-    free_port,
     log_in,
     new_page,
+    served_hub,
     shoot,
 )
 
@@ -37,40 +31,19 @@ MANAGER = ("lin", "manager-password-1")
 @contextmanager
 def running_hub(data_dir: Path) -> Iterator[RunningHub]:
     """Start the hub in a uvicorn thread, create an admin, a manager and a kitchen user."""
-    settings = Settings(demo_mode=True, data_dir=data_dir, auto_migrate=True)
-    app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="hub-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.05)
-    engine: Engine = app.state.engine
-    with Session(engine) as session:
-        for (username, password), role in ((ADMIN, Role.ADMIN), (KITCHEN, Role.KITCHEN),
-                                           (MANAGER, Role.MANAGER)):
-            create_user(
-                session=session,
-                data=UserCreate(username=username, password=password, role=role),
-            )
-    try:
-        yield RunningHub(url=f"http://127.0.0.1:{port}", engine=engine)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served_hub(data_dir) as (app, url):
+        engine: Engine = app.state.engine
+        with Session(engine) as session:
+            for (username, password), role in ((ADMIN, Role.ADMIN), (KITCHEN, Role.KITCHEN),
+                                               (MANAGER, Role.MANAGER)):
+                create_user(
+                    session=session,
+                    data=UserCreate(username=username, password=password, role=role),
+                )
+        yield RunningHub(url=url, engine=engine)
 
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -78,17 +51,6 @@ def hub(tmp_path: Path) -> Iterator[RunningHub]:
     """A real hub on a free port with its own SQLite file."""
     with running_hub(tmp_path / "hub") as running:
         yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium driven by Playwright."""
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def dish_by_code(engine: Engine, code: str) -> Dish | None:

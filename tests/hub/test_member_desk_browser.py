@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from hub.accounts.bonus_rules import create_bonus_rule
-from hub.app import create_app
 from hub.coupons.templates import create_template
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
@@ -28,15 +24,13 @@ from hub.models.accounts import EntryKind, LedgerEntry
 from hub.models.coupons import Coupon, CouponTemplateCreate
 from hub.services.members import create_member
 from hub.services.users import create_user
-from hub.settings import Settings
 from rules.order import CouponKind
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    BROWSER_TEST,
     RunningHub,
-    free_port,
     log_in,
     new_page,
+    served_hub,
     shoot,
 )
 
@@ -45,12 +39,7 @@ MANAGER = ("lin", "manager-password-1")
 PHONE = "13812345678"
 CARD = "6222 0000 1234 5678"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TEST
 
 
 @dataclass
@@ -86,25 +75,9 @@ def seed(engine: Engine, cipher: FieldCipher) -> int:
 @contextmanager
 def desk_hub(data_dir: Path) -> Iterator[DeskHub]:
     """The hub under uvicorn on a migrated SQLite file, seeded through the hub's services."""
-    app = create_app(Settings(demo_mode=True, data_dir=data_dir, auto_migrate=True))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="hub-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.05)
-    member_id = seed(app.state.engine, app.state.cipher)
-    try:
-        yield DeskHub(url=f"http://127.0.0.1:{port}", engine=app.state.engine,
-                      member_id=member_id)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served_hub(data_dir) as (app, url):
+        member_id = seed(app.state.engine, app.state.cipher)
+        yield DeskHub(url=url, engine=app.state.engine, member_id=member_id)
 
 
 @pytest.fixture
@@ -112,17 +85,6 @@ def hub(tmp_path: Path) -> Iterator[DeskHub]:
     """A seeded hub of its own."""
     with desk_hub(tmp_path / "hub") as running:
         yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium driven by Playwright."""
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def entries(engine: Engine, member_id: int) -> list[LedgerEntry]:

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 
+from hub.app import create_app
+from hub.settings import Settings
 from tests.support.screenshots import publish_screenshot
+from tests.support.waiting import wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,3 +67,32 @@ def shoot(page: Page, artifacts: Path, name: str, publish: bool = True) -> Path:
     if publish:
         publish_screenshot(path)
     return path
+
+
+# Every browser test module: `pytestmark = BROWSER_TEST`.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"
+    ),
+]
+
+
+@contextmanager
+def served_hub(data_dir: Path) -> Iterator[tuple[FastAPI, str]]:
+    """The hub (migrated SQLite in data_dir) under uvicorn in a thread: (app, base URL)."""
+    app = create_app(Settings(demo_mode=True, data_dir=data_dir, auto_migrate=True))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="hub-uvicorn", daemon=True)
+    thread.start()
+    wait_for(lambda: server.started or not thread.is_alive(), 20, "the hub to start")
+    if not server.started:
+        raise RuntimeError("the hub did not start")
+    try:
+        yield app, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
