@@ -12,6 +12,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import anyio
@@ -22,12 +23,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from hub.accounts.refunds import refund_order
-from hub.analytics import exports, feedback, money, orders
+from hub.analytics import close, exports, feedback, liability, money, orders, refunds
 from hub.analytics.inputs import (
+    STATEMENT_ZONE,
     DateRange,
     ReportInputError,
     date_range,
     month_range,
+    parse_day,
     resolve_sites,
 )
 from hub.db_types import utcnow
@@ -84,6 +87,7 @@ def _name(zh: str, en: str) -> str:
 def _common() -> dict[str, Any]:
     """What every console template uses: money, labels, the language's dish names."""
     return {"yuan": format_cents, "method_label": exports.method_label,
+            "source_label": exports.source_label,
             "status_labels": STATUS_LABELS, "meal_periods": MEAL_PERIODS, "dish_name": _name}
 
 
@@ -256,7 +260,7 @@ class FeedbackView(_ConsolePage):
 
 
 class MoneyView(_ConsolePage):
-    """Income by payment type per day and site; the monthly subsidy statement."""
+    """Income, refunds, stored-value liability, the subsidy statement and the month-end close."""
 
     name = _l("Money reports")
     icon = "fa-solid fa-coins"
@@ -271,9 +275,14 @@ class MoneyView(_ConsolePage):
         site = _code(request, "site")
         fmt = q.get("format", "")
         report, error = None, None
+        back: refunds.RefundsReport | None = None
         try:
-            report = await self._db(request, lambda s: money.income_by_payment(
-                s, days=date_range(start, end), sites=resolve_sites(s, site or None)))
+            def read(s: Session) -> tuple[money.IncomeReport, refunds.RefundsReport]:
+                days, sites = date_range(start, end), resolve_sites(s, site or None)
+                return (money.income_by_payment(s, days=days, sites=sites),
+                        refunds.refunds_report(s, days=days, sites=sites))
+
+            report, back = await self._db(request, read)
         except ReportInputError as err:
             error = err.localized()
         if report is not None and fmt in ("csv", "xlsx"):
@@ -287,7 +296,74 @@ class MoneyView(_ConsolePage):
         return await self.templates.TemplateResponse(
             request, "console/income.html",
             {**_common(), "report": report, "error": error, "sites": await self._sites(request),
+             "refunds": {} if back is None else {(r.day, r.site): r.total_cents
+                                                 for r in back.rows},
+             "refunded_total": 0 if back is None else back.total_cents,
              "filters": {"start": start, "end": end, "site": site}},
+            status_code=400 if error else 200)
+
+    @expose("/console/refunds", identity="console-refunds")
+    async def refunds(self, request: Request) -> Response:
+        """Refunds per day, site and source for a range (default: this month so far), or CSV."""
+        q = request.query_params
+        today = utcnow().date()
+        start = q.get("start", "")[:10] or (today.replace(day=1)).isoformat()
+        end = q.get("end", "")[:10] or today.isoformat()
+        site = _code(request, "site")
+        report, error = None, None
+        try:
+            report = await self._db(request, lambda s: refunds.refunds_report(
+                s, days=date_range(start, end), sites=resolve_sites(s, site or None)))
+        except ReportInputError as err:
+            error = err.localized()
+        if report is not None and q.get("format") == "csv":
+            header, rows = exports.refunds_table(report)
+            name = f"refunds-{report.start}-{report.end}{'-' + site if site else ''}"
+            return _download(exports.to_csv(header, rows), f"{name}.csv",
+                             "text/csv; charset=utf-8")
+        return await self.templates.TemplateResponse(
+            request, "console/refunds.html",
+            {**_common(), "report": report, "error": error, "sites": await self._sites(request),
+             "filters": {"start": start, "end": end, "site": site}},
+            status_code=400 if error else 200)
+
+    @expose("/console/liability", identity="console-liability")
+    async def liability(self, request: Request) -> Response:
+        """Stored-value liability at the end of a day (default: today), or its XLSX."""
+        text = request.query_params.get("day", "").strip()[:40]
+        text = text or utcnow().astimezone(STATEMENT_ZONE).date().isoformat()
+        found, error = None, None
+        try:
+            day = parse_day(text, field="day")
+            found = await self._db(request, lambda s: liability.liability_at(s, day=day))
+        except ReportInputError as err:
+            error = err.localized()
+        if found is not None and request.query_params.get("format") == "xlsx":
+            return _xlsx(gettext("Stored-value liability") + f" {found.day}",
+                         f"liability-{found.day}.xlsx", exports.liability_table(found))
+        return await self.templates.TemplateResponse(
+            request, "console/liability.html",
+            {**_common(), "report": found, "error": error, "day": text[:10]},
+            status_code=400 if error else 200)
+
+    @expose("/console/month-close", identity="console-close")
+    async def month_close(self, request: Request) -> Response:
+        """The month-end close of a month (default: last month), or its differences as XLSX."""
+        today = utcnow().astimezone(STATEMENT_ZONE).date()
+        last = (today.replace(day=1) - timedelta(days=1))
+        month = request.query_params.get("month", "").strip()[:7] or f"{last:%Y-%m}"
+        found, error = None, None
+        try:
+            found = await self._db(request, lambda s: close.month_close(s, month=month,
+                                                                         today=today))
+        except ReportInputError as err:
+            error = err.localized()
+        if found is not None and request.query_params.get("format") == "xlsx":
+            return _xlsx(gettext("Month-end close") + f" {found.month}",
+                         f"close-{found.month}.xlsx", exports.close_table(found))
+        return await self.templates.TemplateResponse(
+            request, "console/close.html",
+            {**_common(), "report": found, "error": error, "month": month},
             status_code=400 if error else 200)
 
     @expose("/console/subsidy-statement", identity="console-subsidy")
@@ -301,14 +377,17 @@ class MoneyView(_ConsolePage):
         except ReportInputError as err:
             error = err.localized()
         if report is not None and request.query_params.get("format") == "xlsx":
-            header, rows = exports.statement_table(report)
-            title = gettext("Subsidy statement") + f" {report.month}"
-            return _download(exports.to_xlsx(title, header, rows),
-                             f"subsidy-{report.month}.xlsx", XLSX)
+            return _xlsx(gettext("Subsidy statement") + f" {report.month}",
+                         f"subsidy-{report.month}.xlsx", exports.statement_table(report))
         return await self.templates.TemplateResponse(
             request, "console/subsidy.html",
             {**_common(), "report": report, "error": error, "month": month},
             status_code=400 if error else 200)
+
+
+def _xlsx(title: str, filename: str, table: tuple[list[str], list[list[object]]]) -> Response:
+    header, rows = table
+    return _download(exports.to_xlsx(title, header, rows), filename, XLSX)
 
 
 def _download(body: bytes, filename: str, media_type: str) -> Response:

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 
 from openpyxl import Workbook
 
+from hub.analytics.close import MonthClose
+from hub.analytics.liability import Liability
 from hub.analytics.money import IncomeReport, SubsidyStatement
+from hub.analytics.refunds import RefundsReport
 from hub.i18n import gettext
 from hub.i18n import lazy_gettext as _l
 
@@ -17,6 +20,19 @@ METHOD_LABELS = {
     "stored_value": _l("Paid from stored value"), "counter": _l("At the counter"),
 }
 """Payment methods as pages and files name them."""
+
+SOURCE_LABELS = {
+    "subsidy": _l("Subsidy"), "paid": _l("Stored value (paid)"),
+    "bonus": _l("Stored value (bonus)"), "points": _l("Points"),
+    "stored_value": _l("Paid from stored value"),
+}
+"""Ledger sources (refunds, month-end close) as pages and files name them."""
+
+
+def source_label(source: str) -> str:
+    """A ledger source in the current language (an unknown one as it is)."""
+    label = SOURCE_LABELS.get(source)
+    return source if label is None else str(label)
 
 
 def method_label(method: str) -> str:
@@ -48,6 +64,44 @@ def statement_table(statement: SubsidyStatement) -> tuple[list[str], list[list[o
     t = statement.totals
     rows.append([gettext("Total"), "", t["members"], t["orders"], t["spent_cents"] / 100,
                  t["refunded_cents"] / 100, t["net_cents"] / 100])
+    return header, rows
+
+
+def liability_table(liability: Liability) -> tuple[list[str], list[list[object]]]:
+    """Header and the one row (yuan as numbers) of the stored-value liability."""
+    header = [gettext("Day"), gettext("Stored value (paid)"), gettext("Stored value (bonus)"),
+              gettext("Total"), gettext("Members with a balance"), gettext("Overdrawn members"),
+              gettext("Overdrawn")]
+    return header, [[liability.day.isoformat(), liability.paid_cents / 100,
+                     liability.bonus_cents / 100, liability.total_cents / 100,
+                     liability.members, liability.overdrawn_members,
+                     liability.overdrawn_cents / 100]]
+
+
+def refunds_table(report: RefundsReport) -> tuple[list[str], list[list[object]]]:
+    """Header and rows (yuan as numbers) of the refunds report, a totals row last."""
+    header = [gettext("Day"), gettext("Site"), gettext("Orders"),
+              *(source_label(s) for s in report.sources), gettext("Points given back"),
+              gettext("Total")]
+    rows: list[list[object]] = [
+        [r.day.isoformat(), r.site, r.orders, *(r.by_source[s] / 100 for s in report.sources),
+         r.points, r.total_cents / 100] for r in report.rows]
+    rows.append([gettext("Total"), "", sum(r.orders for r in report.rows),
+                 *(report.totals[s] / 100 for s in report.sources), report.points,
+                 report.total_cents / 100])
+    return header, rows
+
+
+def close_table(close: MonthClose) -> tuple[list[str], list[list[object]]]:
+    """Header and rows (yuan as numbers) of the month-end close's differences."""
+    header = [gettext("Order"), gettext("Order id"), gettext("Site"), gettext("Day"),
+              gettext("Source"), gettext("Order says"), gettext("Ledger says"),
+              gettext("Difference"), gettext("Posted"), gettext("Overdraft flag")]
+    rows: list[list[object]] = [
+        [d.order_no, d.order_id, d.site, d.placed_on.isoformat(), source_label(d.source),
+         d.order_cents / 100, d.ledger_cents / 100, d.difference_cents / 100,
+         gettext("yes") if d.posted else gettext("no"),
+         "" if d.overdraft_id is None else d.overdraft_id] for d in close.differences]
     return header, rows
 
 

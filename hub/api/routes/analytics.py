@@ -13,10 +13,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel
 
-from hub.analytics import feedback, money, orders
-from hub.analytics.inputs import DateRange, date_range, month_range, resolve_sites
+from hub.analytics import close, feedback, liability, money, orders, refunds
+from hub.analytics.inputs import (
+    STATEMENT_ZONE,
+    DateRange,
+    date_range,
+    month_range,
+    parse_day,
+    resolve_sites,
+)
 from hub.api.deps import EDITORS, SessionDep, require_role
 from hub.api.pagination import Page, PageDep
+from hub.db_types import utcnow
 from hub.tracking.queries import Timeline
 from protocol.topics import ID_PATTERN
 
@@ -130,6 +138,65 @@ class StatementOut(BaseModel):
     totals: dict[str, int]
 
 
+class LiabilityOut(BaseModel):
+    """Outstanding stored value at the end of a day (fen): paid, bonus, who holds it."""
+
+    day: date
+    paid_cents: int
+    bonus_cents: int
+    total_cents: int
+    members: int
+    overdrawn_members: int
+    overdrawn_cents: int
+
+
+class RefundRowOut(BaseModel):
+    """One site's refunds on one day: fen per source, points given back."""
+
+    day: date
+    site: str
+    orders: int
+    by_source: dict[str, int]
+    points: int
+    total_cents: int
+
+
+class RefundsOut(BaseModel):
+    """Refunds per day, site and source over a range, and the range's totals."""
+
+    start: date
+    end: date
+    sources: list[str]
+    rows: list[RefundRowOut]
+    totals: dict[str, int]
+    points: int
+    total_cents: int
+
+
+class DifferenceOut(BaseModel):
+    """One source of one order where the ledger and the order disagree (fen)."""
+
+    order_id: str
+    order_no: str
+    site: str
+    placed_on: date
+    source: str
+    order_cents: int
+    ledger_cents: int
+    difference_cents: int
+    posted: bool
+    overdraft_id: int | None
+
+
+class MonthCloseOut(BaseModel):
+    """A month's close: orders compared, balanced or not, every difference."""
+
+    month: str
+    orders: int
+    balanced: bool
+    differences: list[DifferenceOut]
+
+
 def _optional_range(start: str | None, end: str | None) -> DateRange | None:
     if start is None and end is None:
         return None
@@ -210,3 +277,32 @@ def get_subsidy_statement(
     """Subsidy spent, refunded and to bill per employer and department in the month."""
     statement = money.subsidy_statement(session, month=month_range(month))
     return StatementOut.model_validate(statement, from_attributes=True)
+
+
+@router.get("/liability", response_model=LiabilityOut)
+def get_liability(session: SessionDep, day: DayRequired) -> LiabilityOut:
+    """Members' paid and bonus balances at the end of the day (China Standard Time)."""
+    found = liability.liability_at(session, day=parse_day(day, field="day"))
+    return LiabilityOut.model_validate(found, from_attributes=True)
+
+
+@router.get("/refunds", response_model=RefundsOut)
+def get_refunds(session: SessionDep, start: DayRequired, end: DayRequired,
+                site: Code = None) -> RefundsOut:
+    """Refund ledger entries per local day, site and source (subsidy, paid, bonus, points)."""
+    days = date_range(start, end)
+    report = refunds.refunds_report(session, days=days, sites=resolve_sites(session, site))
+    return RefundsOut.model_validate(report, from_attributes=True)
+
+
+@router.get("/month-close", response_model=MonthCloseOut)
+def get_month_close(
+    session: SessionDep,
+    month: Annotated[str, Query(max_length=7, description="YYYY-MM, not in the future")],
+) -> MonthCloseOut:
+    """Every difference between the ledger spends and the payments of the month's orders."""
+    today = utcnow().astimezone(STATEMENT_ZONE).date()
+    found = close.month_close(session, month=month, today=today)
+    return MonthCloseOut(month=found.month, orders=found.orders, balanced=found.balanced,
+                         differences=[DifferenceOut.model_validate(d, from_attributes=True)
+                                      for d in found.differences])
