@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from demo.broker import PrivateBroker
+from edge_agent.config import AgentConfig
+from edge_agent.store import DeviceStore
 from hub.db import make_engine
 from hub.migrate import upgrade_to_head
 from hub.models import Device, DeviceKind, Site
@@ -174,3 +176,64 @@ def api_headers(app: Any, role: str) -> dict[str, str]:
                                 secret=app.state.settings.secret_key.get_secret_value(),
                                 minutes=5)
     return {"Authorization": f"Bearer {token}"}
+
+
+def agent_config(tmp: Path, broker: PrivateBroker, device: str, window: int = 200,
+                 ack_timeout_s: float = 3.0, max_retry_interval_s: float = 6.0) -> Path:
+    """Write the TOML of a test agent for `device` (store `<device>.db` in tmp); its path."""
+    cfg = AgentConfig.model_validate({
+        "site_id": SITE, "device_id": device, "store_path": str(tmp / f"{device}.db"),
+        "heartbeat_interval_s": 1.0,
+        "broker": {"host": broker.host, "port": broker.port, "keepalive_s": 5,
+                   "reconnect_min_s": 0.1, "reconnect_max_s": 1.0},
+        "outbox": {"window": window, "ack_timeout_s": ack_timeout_s,
+                   "max_retry_interval_s": max_retry_interval_s},
+    })
+    b, o = cfg.broker, cfg.outbox
+    path = tmp / f"{device}.toml"
+    path.write_text(
+        f'site_id = "{cfg.site_id}"\ndevice_id = "{cfg.device_id}"\n'
+        f'store_path = "{cfg.store_path}"\nheartbeat_interval_s = {cfg.heartbeat_interval_s}\n'
+        f'log_level = "WARNING"\n'
+        f'[broker]\nhost = "{b.host}"\nport = {b.port}\nkeepalive_s = {b.keepalive_s}\n'
+        f"reconnect_min_s = {b.reconnect_min_s}\nreconnect_max_s = {b.reconnect_max_s}\n"
+        f"[outbox]\nwindow = {o.window}\nack_timeout_s = {o.ack_timeout_s}\n"
+        f"max_retry_interval_s = {o.max_retry_interval_s}\n"
+    )
+    return path
+
+
+def start_agent(config: Path, logs: Path) -> subprocess.Popen[bytes]:
+    """`python -m edge_agent` as its own process."""
+    logs.mkdir(exist_ok=True)
+    return subprocess.Popen([sys.executable, "-m", "edge_agent", "--config", str(config)],
+                            cwd=ROOT, stdout=(logs / f"{config.stem}.log").open("ab"),
+                            stderr=subprocess.STDOUT)
+
+
+def start_kiosk(tmp: Path, device: str, count: int, rate: float,
+                seed: int) -> subprocess.Popen[bytes]:
+    """The simulated kiosk recording `count` orders into the device store."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge_agent.simkiosk", "--store", str(tmp / f"{device}.db"),
+         "--site", SITE, "--device", device, "--count", str(count), "--rate", str(rate),
+         "--seed", str(seed)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+
+
+def device_totals(tmp: Path, device: str) -> tuple[int, int, int, int]:
+    """(orders, cents, outbox depth, dead letters) from the device's own store."""
+    with DeviceStore(tmp / f"{device}.db", site_id=SITE, device_id=device) as store:
+        n, cents = store.order_totals()
+        depth = store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        dead = store.conn.execute("SELECT count(*) FROM dead_letter").fetchone()[0]
+    return n, cents, int(depth), int(dead)
+
+
+def hub_totals(engine: object, device: str) -> tuple[int, int]:
+    """(orders, cents) the hub holds for a device."""
+    row = [scalar(engine, f"SELECT {agg} FROM orders o JOIN device d ON d.id = o.device_id"  # type: ignore[arg-type]
+                          " WHERE d.code = :d", d=device)
+           for agg in ("count(*)", "coalesce(sum(o.total_cents), 0)")]
+    return int(row[0]), int(row[1])

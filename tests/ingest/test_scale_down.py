@@ -22,17 +22,20 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from demo.broker import PrivateBroker
-from edge_agent.store import DeviceStore
 from hub.settings import Settings
 from protocol import uplink_filter
 from tests.ingest.helpers import (
     ROOT,
-    SITE,
     FakeDevice,
+    agent_config,
+    device_totals,
     hub_env,
+    hub_totals,
     prepare_hub,
     recorded_orders,
     scalar,
+    start_agent,
+    start_kiosk,
     start_worker,
     stop,
     wait_for,
@@ -48,45 +51,9 @@ CRASH_EXPIRY_S = 3  # how long the broker keeps a crashed worker's session, in t
 
 
 def _agent(tmp: Path, broker: PrivateBroker, device: str) -> subprocess.Popen[bytes]:
-    """`python -m edge_agent` for one device, re-sending after 2 s without an ack."""
-    config = tmp / f"{device}.toml"
-    config.write_text(
-        f'site_id = "{SITE}"\ndevice_id = "{device}"\nstore_path = "{tmp / device}.db"\n'
-        'heartbeat_interval_s = 1.0\nlog_level = "WARNING"\n'
-        f'[broker]\nhost = "{broker.host}"\nport = {broker.port}\nkeepalive_s = 5\n'
-        "reconnect_min_s = 0.1\nreconnect_max_s = 1.0\n"
-        "[outbox]\nwindow = 100\nack_timeout_s = 2.0\nmax_retry_interval_s = 4.0\n"
-    )
-    log = (tmp / "logs" / f"agent-{device}.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "edge_agent", "--config", str(config)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-
-
-def _kiosk(tmp: Path, device: str, seed: int) -> subprocess.Popen[bytes]:
-    """The simulated kiosk selling PER_KIOSK orders into the device store, 40 a second."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "edge_agent.simkiosk", "--store", str(tmp / f"{device}.db"),
-         "--site", SITE, "--device", device, "--count", str(PER_KIOSK), "--rate", "40",
-         "--seed", str(seed)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )
-
-
-def _device_store(tmp: Path, device: str) -> tuple[int, int, int, int]:
-    """(orders, cents, outbox depth, dead letters) in the device's own store."""
-    with DeviceStore(tmp / f"{device}.db", site_id=SITE, device_id=device) as store:
-        n, cents = store.order_totals()
-        depth = store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-        dead = store.conn.execute("SELECT count(*) FROM dead_letter").fetchone()[0]
-    return n, cents, int(depth), int(dead)
-
-
-def _hub_device(engine: object, device: str) -> tuple[int, int]:
-    """(orders, cents) the hub holds for one device."""
-    sql = ("SELECT {} FROM orders o JOIN device d ON d.id = o.device_id WHERE d.code = :d")
-    n = scalar(engine, sql.format("count(*)"), d=device)  # type: ignore[arg-type]
-    cents = scalar(engine, sql.format("coalesce(sum(o.total_cents), 0)"), d=device)  # type: ignore[arg-type]
-    return int(n), int(cents)
+    config = agent_config(tmp, broker, device, window=100, ack_timeout_s=2.0,
+                          max_retry_interval_s=4.0)
+    return start_agent(config, tmp / "logs")
 
 
 class ExpiredSessions:
@@ -117,12 +84,12 @@ def _probe(tmp: Path, broker: PrivateBroker, engine: object, device: str) -> Non
         for _, topic, body, _ in orders:
             dev.publish(topic, body)
         try:
-            wait_for(lambda: _hub_device(engine, device)[0] == PER_PROBE, 90,
+            wait_for(lambda: hub_totals(engine, device)[0] == PER_PROBE, 90,
                      f"all {PER_PROBE} orders of {device}, published once, stored")
         except AssertionError as err:
-            stored = _hub_device(engine, device)[0]
+            stored = hub_totals(engine, device)[0]
             raise AssertionError(f"{err}: {PER_PROBE - stored} of {PER_PROBE} stranded") from err
-        assert _hub_device(engine, device) == (PER_PROBE, sum(t for *_, t in orders))
+        assert hub_totals(engine, device) == (PER_PROBE, sum(t for *_, t in orders))
     finally:
         dev.close()
 
@@ -134,7 +101,7 @@ def _scale_down_under_load(settings: Settings, broker: PrivateBroker, tmp: Path,
     logs = tmp / "logs"
     workers = {w: start_worker(settings, broker, w, logs) for w in ("w1", "w2", "w3")}
     agents = {d: _agent(tmp, broker, d) for d in KIOSKS}
-    kiosks = {d: _kiosk(tmp, d, i) for i, d in enumerate(KIOSKS)}
+    kiosks = {d: start_kiosk(tmp, d, PER_KIOSK, 40, i) for i, d in enumerate(KIOSKS)}
     total = PER_KIOSK * len(KIOSKS)
     expired = ExpiredSessions(broker)
 
@@ -158,12 +125,12 @@ def _scale_down_under_load(settings: Settings, broker: PrivateBroker, tmp: Path,
             out, _ = k.communicate(timeout=120)
             assert json.loads(out)["store_orders"] == PER_KIOSK, d
         for d in KIOSKS:
-            wait_for(lambda: _device_store(tmp, d)[2] == 0, 180,  # noqa: B023
+            wait_for(lambda: device_totals(tmp, d)[2] == 0, 180,  # noqa: B023
                      f"the outbox of {d} drained by the one worker left")
         for d in KIOSKS:
-            n, cents, _, dead = _device_store(tmp, d)
+            n, cents, _, dead = device_totals(tmp, d)
             assert dead == 0
-            assert _hub_device(engine, d) == (n, cents) == (PER_KIOSK, cents)
+            assert hub_totals(engine, d) == (n, cents) == (PER_KIOSK, cents)
         assert stored() == total + PER_PROBE * len(PROBES)
         assert scalar(engine, "SELECT count(*) FROM sync_message WHERE type = 'order.placed'") \
             == stored()
