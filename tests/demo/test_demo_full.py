@@ -19,28 +19,11 @@ import pytest
 from demo.broker import free_port
 from demo.counter import device_totals, hub_totals
 from demo.site import demo_devices
+from tests.support.demo_site import alive, child_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
-
-
-def _children_of(pid: int) -> dict[int, str]:
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True,
-                         text=True, check=True).stdout
-    found = {}
-    for line in out.splitlines():
-        child, parent, args = line.split(None, 2)
-        if int(parent) == pid:
-            found[int(child)] = args
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False
 
 
 def _token(port: int) -> str:
@@ -99,7 +82,7 @@ def test_full_demo_orders_reach_the_hub_and_everything_stops(tmp_path: Path) -> 
         assert ready, "no ticket reached the hub as bumped"
         timeline = _timeline(port, _token(port), ready[0])
         assert "ready" in json.dumps(timeline), timeline
-        children = _children_of(proc.pid)
+        children = child_pids(proc.pid)
         names = " ".join(children.values())
         for part in ("hub.ingest", "edge_agent", "demo.diner", "demo.cook", "demo.printer",
                      "mosquitto"):
@@ -109,7 +92,7 @@ def test_full_demo_orders_reach_the_hub_and_everything_stops(tmp_path: Path) -> 
         assert proc.returncode == 0, rest
         assert "nothing left running" in rest
         time.sleep(0.5)
-        left = {pid: args for pid, args in children.items() if _alive(pid)}
+        left = {pid: args for pid, args in children.items() if alive(pid)}
         assert not left, f"still running: {left}"
     finally:
         if proc.poll() is None:
