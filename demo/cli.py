@@ -129,9 +129,20 @@ def start_site(args: argparse.Namespace, sup: Supervisor, sock: socket.socket,
         return base, None
     group.start("hub-ingest", ["-m", "hub.ingest", "--worker-id", "demo-ingest"])
     group.start("hub-downlinks", ["-m", "hub.downlinks", "--members-every", "10"])
+    # Presence, commands, rollouts and alerts for the fleet pages (docs/fleet.md).
+    group.start("hub-fleet", ["-m", "hub.fleet.monitor", "--tick", "2"])
     log.info("provisioning the devices through the hub API")
     site = demo_site()
     prov = provision(base, DEMO_LOGIN, site.code, "XH", BrokerTarget(broker.host, broker.port))
+    sup.checkpoint()
+    # The recommender: trained from the site's history (a plausible one written on the first
+    # start), published to the kiosks before they start (retained per device).
+    group.run("hub-recommend", ["-m", "hub.cli", "recommend", "train", "--site", site.code,
+                                "--seed-history", "--publish", "--quiet"])
+    sup.checkpoint()
+    # CRM personas after the general history (which they stay out of): every shipped tag
+    # rule tags someone, then a full refresh tags and scores everyone (docs/crm.md).
+    group.run("hub-crm", ["-m", "hub.cli", "crm", "demo-history", "--site", site.code])
     sup.checkpoint()
     windows = bool(os.environ.get("DISPLAY")) and not args.no_windows
     started = start_devices(group, data_dir, broker.port, prov, rate=args.rate, windows=windows)

@@ -69,6 +69,7 @@ class Diner:
         self.rng = rng
         self.orders = 0
         self.cents = 0
+        self.ranked_by: str | None = None
 
     def identify(self) -> bool:
         """Tap a card (most diners) or order as a guest; False when the canteen is closed."""
@@ -103,12 +104,21 @@ class Diner:
                 self.j.back_to_menu()
         return added
 
+    def _note_recommender(self) -> None:
+        """Log when the menu's recommended row changes source (a model switched in)."""
+        version = getattr(self.j.s.recommender, "model_version", None)
+        ranked_by = f"model v{version}" if version is not None else "popularity (no model)"
+        if ranked_by != self.ranked_by:
+            self.ranked_by = ranked_by
+            log.info("recommended row ranked by %s", ranked_by)
+
     def one_order(self) -> bool:
         """A whole visit; True when an order was placed."""
         if not self.identify():
             self.j.finish()
             self.clock.align(self.j.s.catalog)
             return False
+        self._note_recommender()
         if not self.pick_dishes():
             self.j.finish()
             return False

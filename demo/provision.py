@@ -140,6 +140,43 @@ def publish_members(client: HubClient, site_code: str, site_id: int, target: Bro
     return len(delta.get("upserts", []))
 
 
+SOLD_OUT_DISH = "kung-pao-chicken"
+SOLD_OUT_PORTIONS = 6
+"""The demo kitchen prepares only this many of one dish per meal period, so the diners
+sell it out while you watch (issue 17: counted kiosk to kiosk on the site broker)."""
+
+
+def set_demo_portions(client: HubClient, site_id: int) -> int:
+    """Portions of the sold-out dish for today's and tomorrow's meal periods (the demo's
+    diners may move the kiosk clock into the next day); how many plans were set. Never
+    stops the demo: a refusal is logged and skipped."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    try:
+        found = client.call("GET", f"/api/v1/dishes?q={SOLD_OUT_DISH}&limit=5")["items"]
+    except ProvisionError as err:
+        log.warning("no demo portions: %s", err)
+        return 0
+    dish = next((d for d in found if d.get("code") == SOLD_OUT_DISH), None)
+    if dish is None:
+        return 0
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    done = 0
+    for day in (today, today + dt.timedelta(days=1)):
+        for period in ("breakfast", "lunch", "dinner", "late_snack"):
+            try:
+                client.call("PUT", "/api/v1/supply/portions", {
+                    "site_id": site_id, "dish_id": dish["id"], "service_date": day.isoformat(),
+                    "meal_period": period, "prepared": SOLD_OUT_PORTIONS})
+                done += 1
+            except ProvisionError as err:
+                log.debug("no demo portions for %s %s: %s", day, period, err)
+    log.info("%s: %d portions per meal period (%d plans): it sells out while you watch",
+             SOLD_OUT_DISH, SOLD_OUT_PORTIONS, done)
+    return done
+
+
 def provision(base: str, login: tuple[str, str], site_code: str, member_prefix: str,
               target: BrokerTarget) -> Provisioned:
     """Everything above, in order; raises ProvisionError naming the call that failed."""
@@ -161,6 +198,7 @@ def provision(base: str, login: tuple[str, str], site_code: str, member_prefix: 
                        catalog_versions=versions)
     done.cards = give_cards(client, member_prefix, DEMO_CARDS)
     done.members_published = publish_members(client, site_code, ids[site_code], target)
+    set_demo_portions(client, ids[site_code])
     log.info("provisioned %s: catalogs %s, %d cards, %d cached members", site_code, versions,
              len(done.cards), done.members_published)
     return done

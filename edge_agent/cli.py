@@ -15,12 +15,21 @@ from edge_agent.errors import EdgeError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; exit 0 on clean stop or valid config, 2 on a config error."""
-    p = argparse.ArgumentParser(prog="canteen-agent", description=__doc__)
+    """Entry point; exit 0 on clean stop or valid config, 2 on a config error.
+
+    ``canteen-agent claim ...`` claims this device with a one-time code (edge_agent/claim.py).
+    """
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["claim"]:
+        from edge_agent.claim import main as claim_main
+
+        return claim_main(args_in[1:])
+    p = argparse.ArgumentParser(prog="canteen-agent", description=__doc__,
+                                epilog="canteen-agent claim --help: claim a new device")
     p.add_argument("--config", type=Path, required=True, help="agent TOML file")
     p.add_argument("--validate-config", action="store_true",
                    help="check the file, report each error with its key path, and exit")
-    args = p.parse_args(argv)
+    args = p.parse_args(args_in)
     try:
         config = load_config(args.config)
     except EdgeError as err:

@@ -95,6 +95,21 @@ SCHEMA = (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     )""",
+    # The site's portion counts (edge_agent.portions): the newest prepared total per meal
+    # period and dish, and each device's latest sold counts as JSON {period: {dish: n}}.
+    """CREATE TABLE IF NOT EXISTS portion_prepared (
+        meal_period  TEXT NOT NULL,
+        dish_id      TEXT NOT NULL,
+        service_date TEXT NOT NULL,
+        prepared     INTEGER NOT NULL,
+        at           TEXT NOT NULL,
+        PRIMARY KEY (meal_period, dish_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS portion_sold (
+        device_id    TEXT PRIMARY KEY,
+        service_date TEXT NOT NULL,
+        counts       TEXT NOT NULL
+    )""",
 )
 
 

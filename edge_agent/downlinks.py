@@ -1,4 +1,5 @@
-"""Apply downlinks (catalog, member cache delta, device config): atomically, only when newer."""
+"""Apply downlinks (catalog, member cache delta, device config, bookings): atomically, only
+when newer."""
 
 from __future__ import annotations
 
@@ -7,28 +8,34 @@ import logging
 import sqlite3
 import time
 
+from edge_agent import face_store
 from edge_agent.db import bump_counter
 from edge_agent.errors import DownlinkRefused
 from edge_agent.outbox import write_txn
 from protocol.codec import parse
 from protocol.errors import ProtocolError
 from protocol.member_cache import MemberCacheDelta
+from protocol.payloads.bookings import BookingsSnapshot
 from protocol.payloads.catalog import CatalogSnapshot
 from protocol.payloads.config import DeviceConfig
 from protocol.topics import parse_topic
 
 log = logging.getLogger(__name__)
 
-# CachedMember fields kept as one JSON column (bonus, dietary profile, lost-card tombstone).
-PROFILE_FIELDS = {"bonus_cents", "preferences", "allergens", "blocked"}
+# CachedMember fields kept as one JSON column (bonus, dietary profile, lost-card tombstone,
+# and since 1.1 the greetings and follow-ups waiting for the member: hub.crm).
+PROFILE_FIELDS = {"bonus_cents", "preferences", "allergens", "blocked", "messages"}
 
 Outcome = str  # "applied" or "unchanged"
 
 # Downlink kind (topic) -> the one payload type allowed on it.
-KIND_MODELS: dict[str, type[CatalogSnapshot | MemberCacheDelta | DeviceConfig]] = {
+KIND_MODELS: dict[
+    str, type[CatalogSnapshot | MemberCacheDelta | DeviceConfig | BookingsSnapshot]
+] = {
     "catalog": CatalogSnapshot,
     "members": MemberCacheDelta,
     "config": DeviceConfig,
+    "bookings": BookingsSnapshot,  # 1.1: the day's pre-bookings, for pick-up (issue 17)
 }
 
 
@@ -63,6 +70,8 @@ class DownlinkApplier:
                 return self.apply_catalog(payload)
             if isinstance(payload, MemberCacheDelta):
                 return self.apply_member_delta(payload)
+            if isinstance(payload, BookingsSnapshot):
+                return self.apply_bookings(payload)
             return self.apply_config(payload)
         except DownlinkRefused as err:
             self._refused(err.kind if err.kind == kind else kind, err.reason)
@@ -112,6 +121,10 @@ class DownlinkApplier:
         """Replace the catalog if the snapshot is newer."""
         return self._versioned("catalog", snapshot.version, snapshot.model_dump_json())
 
+    def apply_bookings(self, snapshot: BookingsSnapshot) -> Outcome:
+        """Replace the site's pre-bookings of the day if the snapshot is newer."""
+        return self._versioned("bookings", snapshot.version, snapshot.model_dump_json())
+
     def apply_config(self, config: DeviceConfig) -> Outcome:
         """Replace the device config if it is newer."""
         return self._versioned("config", config.version, config.model_dump_json())
@@ -151,6 +164,8 @@ class DownlinkApplier:
                     for m in delta.upserts
                 ],
             )
+            # face templates follow the member rows in this same transaction (issue 18)
+            face_store.apply_member_delta(self.conn, delta)
             summary = json.dumps(
                 {"to_version": delta.to_version, "full": delta.full,
                  "generated_at": delta.generated_at.isoformat()}

@@ -15,6 +15,15 @@ class InvalidOrderError(StoreError):
     """An order or feedback handed to the store was refused as malformed."""
 
 
+class BookingAlreadyPickedUp(InvalidOrderError):
+    """An order for a pre-booking this device already handed over (nothing written)."""
+
+    def __init__(self, booking_id: str, order_no: str) -> None:
+        super().__init__(f"booking {booking_id} was already picked up with order {order_no}")
+        self.booking_id = booking_id
+        self.order_no = order_no
+
+
 class DownlinkRefused(EdgeError):
     """A downlink (catalog, member delta, config) was refused; the last good one is kept."""
 

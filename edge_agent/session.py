@@ -196,6 +196,14 @@ class MqttSession:
             return False
         return True
 
+    def resubscribe(self) -> bool:
+        """Subscribe again (the broker re-sends retained downlinks: refresh_catalog)."""
+        if self._client is None or not self._connected:
+            return False
+        opts = SubscribeOptions(qos=1)
+        self._client.subscribe([(f, opts) for f in self.settings.subscriptions])
+        return True
+
     def close(self, last_words: tuple[str, bytes] | None = None) -> None:
         """Publish last_words (topic, body; retained) if connected, then disconnect."""
         client = self._client

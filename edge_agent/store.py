@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from edge_agent import db
-from edge_agent.errors import InvalidOrderError, StoreError
+from edge_agent.errors import BookingAlreadyPickedUp, InvalidOrderError, StoreError
 from edge_agent.outbox import enqueue, write_txn
 from protocol.codec import encode
 from protocol.envelope import error_details, make_envelope
 from protocol.errors import ProtocolError
 from protocol.ids import new_order_id
 from protocol.member_cache import CachedMember
+from protocol.payloads.bookings import BookingsSnapshot
 from protocol.payloads.catalog import CatalogSnapshot
 from protocol.payloads.config import DeviceConfig
 from protocol.payloads.feedback import FeedbackGiven
@@ -139,6 +140,11 @@ class DeviceStore:
                 existing = self._existing_order(order_id)
                 if existing is not None:
                     return existing
+                booking_id = draft.get("booking_id")
+                if booking_id is not None:  # one pick-up per booking, checked in this txn
+                    taken = self.booking_order(str(booking_id))
+                    if taken is not None:
+                        raise BookingAlreadyPickedUp(str(booking_id), taken)
                 order_no = self._allocate_order_no(day)
                 try:
                     order = OrderPlaced.model_validate(
@@ -314,6 +320,19 @@ class DeviceStore:
         except ValueError:
             log.warning("unreadable agent link status in the store: %r", meta)
             return None
+
+    def bookings(self) -> BookingsSnapshot | None:
+        """The last good pre-bookings snapshot of the day (1.1), or None before one arrived."""
+        row = self._downlink_row("bookings")
+        return None if row is None else BookingsSnapshot.model_validate_json(row[1])
+
+    def booking_order(self, booking_id: str) -> str | None:
+        """The order number that picked this booking up on this device, or None."""
+        row = self.conn.execute(
+            "SELECT order_no FROM orders WHERE json_extract(payload, '$.booking_id') = ?"
+            " LIMIT 1", (booking_id,),
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def device_config(self) -> DeviceConfig | None:
         """The last good device config pushed by the hub, or None."""

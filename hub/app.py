@@ -11,12 +11,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.admin import mount_admin
+from hub.admin.member_web import mount_member_web
 from hub.api.deps import PUBLIC_API_ROUTES
 from hub.api.guards import AuthenticateFirst, RefuseControlCharacters
 from hub.api.router import api_router
+from hub.api.routes.fleet_ops import metrics_router
+from hub.api.routes.member_portal import MEMBER_PREFIX
 from hub.crypto import FieldCipher
 from hub.db import make_engine
 from hub.errors import ERROR_RESPONSES, install_error_handlers
+from hub.member_portal.auth import MEMBER_COOKIE
+from hub.member_portal.signin import SESSION_PREFIX
 from hub.migrate import check_not_newer, current_revision, head_revision, upgrade_to_head
 from hub.settings import Settings
 
@@ -61,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The last added runs first: a token, then text without control characters, then routes.
     app.add_middleware(RefuseControlCharacters)
     app.add_middleware(
-        AuthenticateFirst, settings=settings, prefix=API_PREFIX, public=PUBLIC_API_ROUTES
+        AuthenticateFirst, settings=settings, prefix=API_PREFIX, public=PUBLIC_API_ROUTES,
+        member_prefix=MEMBER_PREFIX, member_cookie=MEMBER_COOKIE,
+        member_token_prefix=SESSION_PREFIX,
     )
 
     @app.get("/healthz", tags=["health"], responses={503: ERROR_RESPONSES[503]})
@@ -75,5 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "schema_revision": revision})
 
     app.include_router(api_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    # Prometheus at /metrics, behind the admin role (hub/fleet/metrics.py).
+    app.include_router(metrics_router, responses=ERROR_RESPONSES)
     mount_admin(app, settings, engine)
+    mount_member_web(app, settings, engine)  # the member web page at /member (issue 19)
     return app

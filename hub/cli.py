@@ -1,4 +1,5 @@
-"""`canteen-hub`: serve, migrate, create-admin, seed, jobs, members, fleet, --validate-config."""
+"""`canteen-hub`: serve, migrate, create-admin, seed, jobs, members, --validate-config, and the
+domain commands handed over to their own modules (fleet, crm, recommend, forecast, supply, face)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from importlib import import_module
 from pathlib import Path
 
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from hub.accounts.jobs import JOBS
+from hub.analytics.monthly import JOB as MONTHLY_REPORTS
 from hub.crypto import FieldCipher
 from hub.db import make_engine
 from hub.db_types import utcnow
@@ -30,8 +33,33 @@ from hub.settings import Settings
 
 log = logging.getLogger(__name__)
 
+NOTIFY_JOB = "notify"  # `canteen-hub jobs notify` = `canteen-hub notify run` (its timer)
+
 EXIT_CONFIG = 2
 EXIT_REFUSED = 3
+
+# Subcommands whose own module parses the rest of the command line: `canteen-hub NAME ...`
+# runs `main(argv_after_NAME)` of the module.
+HANDED_OVER = {
+    "fleet": "hub.fleet.cli",
+    "crm": "hub.crm.cli",
+    "recommend": "hub.recommend.cli",
+    "forecast": "hub.supply.forecast_cli",
+    "supply": "hub.supply.cli",
+    "face": "hub.face.cli",
+    "notify": "hub.notify.cli",
+    "analytics": "hub.analytics.cli",
+}
+HANDED_OVER_HELP = {
+    "fleet": "broker credentials and files, devices (python -m hub.fleet)",
+    "crm": "member scores, tags and segments (crm score works offline on a CSV)",
+    "recommend": "train and evaluate the dish recommender (evaluate works offline on CSVs)",
+    "forecast": "demand forecasts (forecast evaluate works offline on a CSV)",
+    "supply": "inventory, recipes and purchasing",
+    "face": "face-ID templates",
+    "notify": "member notifications: queue the daily ones, deliver the outbox",
+    "analytics": "sales rollups of the dashboard (analytics rebuild-rollups)",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,9 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--reset", action="store_true", help="set a new password if the user exists")
     seed = sub.add_parser("seed", help="load the demo canteens, dishes, menus and members")
     seed.add_argument("--seed", type=int, default=42, help="random seed of the demo data")
-    jobs = sub.add_parser("jobs", help="run a scheduled money job (idempotent per period)")
-    jobs.add_argument("job", choices=JOBS)
+    jobs = sub.add_parser("jobs", help="run a scheduled job (idempotent per period)")
+    jobs.add_argument("job", choices=(*JOBS, MONTHLY_REPORTS, NOTIFY_JOB))
     jobs.add_argument("--at", type=_aware, default=None, help="run as of this time (default now)")
+    jobs.add_argument("--out", type=Path, default=None,
+                      help=f"{MONTHLY_REPORTS}: the folder (default DATA_DIR/reports)")
+    jobs.add_argument("--month", default=None,
+                      help=f"{MONTHLY_REPORTS}: YYYY-MM (default the month before --at)")
     members = sub.add_parser("members", help="import or export members (CSV or XLSX)")
     msub = members.add_subparsers(dest="members_command", required=True)
     imp = msub.add_parser("import", help="import a member file: all rows or none")
@@ -67,9 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--actor", default=None, help="who imports (audit log; default cli:<user>)")
     exp = msub.add_parser("export", help="write active members to FILE (.csv or .xlsx)")
     exp.add_argument("file", type=Path)
-    fleet = sub.add_parser("fleet", help="broker credentials and files (python -m hub.fleet)",
-                           add_help=False)
-    fleet.add_argument("fleet_args", nargs=argparse.REMAINDER)
+    # Listed for --help only: main() hands these over before argparse sees them.
+    for name, what in HANDED_OVER_HELP.items():
+        handed = sub.add_parser(name, help=what, add_help=False)
+        handed.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -83,18 +116,43 @@ def _aware(text: str) -> datetime:
     return value
 
 
-def _jobs(settings: Settings, job: str, at: datetime | None) -> int:
+def _jobs(settings: Settings, job: str, at: datetime | None,
+          args: argparse.Namespace | None = None) -> int:
     from hub.accounts.jobs import run_job
 
+    if job == NOTIFY_JOB:
+        from hub.notify.cli import run
+
+        return run("run", at=at)
     engine = make_engine(settings)
     try:
         if not is_migrated(engine, schema=settings.db_schema):
             print(f"refused: {NOT_MIGRATED}", file=sys.stderr)
             return EXIT_REFUSED
         with Session(engine) as session:
+            if job == MONTHLY_REPORTS:
+                return _monthly_reports(session, settings, at or utcnow(), args)
             print(f"{job}: {run_job(session, job=job, at=at or utcnow())}")
     finally:
         engine.dispose()
+    return 0
+
+
+def _monthly_reports(session: Session, settings: Settings, at: datetime,
+                     args: argparse.Namespace | None) -> int:
+    from hub.analytics.inputs import ReportInputError
+    from hub.analytics.monthly import write_monthly_reports
+
+    folder = (args.out if args is not None and args.out else None) or settings.data_dir / "reports"
+    month = args.month if args is not None else None
+    try:
+        done = write_monthly_reports(session, folder=folder, at=at, month=month)
+    except ReportInputError as err:
+        print(f"refused: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"{MONTHLY_REPORTS} {done.month}: {len(done.files)} files in {done.folder}")
+    for path in done.files:
+        print(f"  {path.name}")
     return 0
 
 
@@ -203,11 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["fleet"]:
-        # Handed over whole (argparse would eat its --help): one command for an installer.
-        from hub.fleet.cli import main as fleet_main
-
-        return fleet_main(argv[1:])
+    if argv[:1] and argv[0] in HANDED_OVER:
+        # Handed over whole (argparse would eat their --help); the offline ones (crm score,
+        # recommend evaluate, forecast evaluate) need no settings and no database.
+        domain_main = import_module(HANDED_OVER[argv[0]]).main
+        return int(domain_main(argv[1:]))
     args = _parser().parse_args(argv)
     settings = _load_settings()
     if settings is None:
@@ -240,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "seed":
             return _seed(settings, args.seed)
         if args.command == "jobs":
-            return _jobs(settings, args.job, args.at)
+            return _jobs(settings, args.job, args.at, args)
         if args.command == "members":
             return _members(settings, args)
     except SchemaTooNewError as err:

@@ -71,6 +71,24 @@ class Settings(BaseSettings):
         None, title="MQTT CA file",
         description="CA certificate of the broker; enables TLS when set.",
     )
+    # Fleet access (issue 16): the hub's admin login to Mosquitto's dynamic security plugin
+    # (unset: the hub writes password and ACL files instead), and the broker address a newly
+    # claimed device is told (default: mqtt_host / mqtt_port, which may be a hub-side name).
+    dynsec_username: str | None = Field(
+        None, title="Dynamic security admin",
+        description="Broker user of the hub's plugin admin (`canteen-hub fleet dynsec-init`).",
+    )
+    dynsec_password_file: Path | None = Field(
+        None, title="Dynamic security admin password file",
+        description="File holding the plugin admin's password.",
+    )
+    claim_broker_host: str | None = Field(
+        None, title="Broker host for claimed devices", description="Default: mqtt_host."
+    )
+    claim_broker_port: int | None = Field(
+        None, ge=1, le=65535, title="Broker port for claimed devices",
+        description="Default: mqtt_port.",
+    )
 
     @field_validator("field_encryption_key")
     @classmethod

@@ -69,6 +69,13 @@ def build_diner(services: Any, controllers: Any) -> Widget:
     return DinerRoot(services=services, controllers=controllers)
 
 
+@register_mode("desk")
+def build_desk(services: Any, controllers: Any) -> Widget:
+    """The member desk's face enrolment station: the diner's screens, held on enrolment
+    by its journey (``kiosk.controllers.desk``)."""
+    return build_diner(services, controllers)
+
+
 class KioskApp(App):
     """The kiosk window; kv reads ``app.lang``, ``app.theme`` and calls ``app.tr``."""
 

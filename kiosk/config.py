@@ -91,7 +91,7 @@ class KioskConfig(_Strict):
     timezone: str = Field("Asia/Shanghai", title="Site timezone")
     canteen_name_zh: str = Field("食堂", min_length=1, max_length=30)
     canteen_name_en: str = Field("Canteen", min_length=1, max_length=30)
-    mode: Literal["diner", "kds", "pickup"] = "diner"
+    mode: Literal["diner", "kds", "pickup", "desk"] = "diner"  # desk: face enrolment
     languages: tuple[Language, ...] = Field(("zh_Hans", "en"), min_length=1)
     default_language: Language = "zh_Hans"
     large_text: bool = Field(False, title="Large text by default")
@@ -136,6 +136,9 @@ class KioskConfig(_Strict):
     def _cross_checks(self) -> KioskConfig:
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        if self.mode == "desk" and self.roles.camera is None:
+            raise ValueError("mode 'desk' enrols faces at the member desk: it needs roles.camera"
+                             " (a webcam in hardware.devices)")
         wanted = {
             "card_reader": ("card_line", "card_rdm6300"),
             "scanner": ("scanner_line",),

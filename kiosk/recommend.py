@@ -1,9 +1,10 @@
 """The "recommended for you" row: a Recommender interface, a popularity fallback, the dietary guard.
 
-Until the ONNX recommender lands, :class:`PopularityRecommender` ranks the dishes most ordered
-on this device in this meal period (same weekday first). Whatever ranks, :func:`recommend`
-applies the diner's DietaryFilter *after* ranking and refills to N, so no recommendation ever
-breaks a filter.
+:class:`PopularityRecommender` ranks the dishes most ordered on this device in this meal period
+(same weekday first); the ONNX model (kiosk/model_recommender.py) ranks with it as its fallback.
+Whatever ranks, :func:`recommend` hands the ranker only the dishes the diner's DietaryFilter
+allows (and that are not sold out) and checks again after ranking, then refills to N, so no
+recommendation ever breaks a filter. :func:`explain` asks the ranker for one short line.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ class RecommendContext:
     now: datetime
     weekday: int
     member_id: str | None = None
+    preferences: tuple[str, ...] = ()  # the member's stated dietary preference codes
+    period_name: tuple[str, str] = ("", "")  # zh, en: for "popular at lunch here"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One short line saying why the row holds what it holds, in both languages."""
+
+    zh: str
+    en: str
 
 
 class Recommender(Protocol):
@@ -52,6 +63,27 @@ class PopularityRecommender:
         sold = [d.id for d in candidates if anyday.get(d.id)]
         return sorted(sold, key=lambda i: (-weekday.get(i, 0), -anyday.get(i, 0), order[i]))
 
+    def explain(self, context: RecommendContext, chosen: Sequence[Dish]) -> Reason | None:
+        """"Popular at lunch here" when the first dish has sold in this period, else nothing."""
+        if not chosen:
+            return None
+        sold = self.history.popularity(context.meal_period, now=context.now)
+        return popular_here(context) if sold.get(chosen[0].id) else None
+
+
+def popular_here(context: RecommendContext) -> Reason:
+    """The line for a row ranked by this site's popularity in this meal period."""
+    zh, en = context.period_name
+    return Reason(f"{zh or context.meal_period}这里很受欢迎",
+                  f"Popular at {en.lower() or context.meal_period} here")
+
+
+def explain(recommender: Recommender, context: RecommendContext,
+            chosen: Sequence[Dish]) -> Reason | None:
+    """The ranker's one-line reason for the row, if it can give one."""
+    method = getattr(recommender, "explain", None)
+    return None if method is None else method(context, chosen)
+
 
 def recommend(
     recommender: Recommender,
@@ -64,7 +96,8 @@ def recommend(
     allowed = [d for d in diet.apply(candidates) if not d.sold_out]
     by_id = {d.id: d for d in allowed}
     chosen: list[Dish] = []
-    for dish_id in recommender.rank(context, candidates):
+    # the ranker sees only allowed dishes; the check below stays in case one adds others
+    for dish_id in recommender.rank(context, allowed):
         dish = by_id.pop(dish_id, None)  # pop: a ranker repeating an id counts it once
         if dish is not None:
             chosen.append(dish)

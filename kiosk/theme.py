@@ -52,6 +52,7 @@ class Theme(EventDispatcher):
 
     font_name = StringProperty("Roboto")
     large_text = BooleanProperty(False)
+    layout = StringProperty("grid")  # the menu as a grid of cards or a list (pushed setting)
     scale = NumericProperty(1.0)
     font_s = NumericProperty(0.0)
     font_m = NumericProperty(0.0)

@@ -28,7 +28,14 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from protocol.envelope import SCHEMA_MAJOR, SCHEMA_MINOR, Envelope, EnvelopeHeader, error_details
+from protocol.envelope import (
+    SCHEMA_MAJOR,
+    SCHEMA_MINOR,
+    Envelope,
+    EnvelopeHeader,
+    error_details,
+    kitchen_segments,
+)
 from protocol.errors import (
     InvalidEnvelope,
     InvalidPayload,
@@ -375,6 +382,8 @@ def check_topic(envelope: Envelope, topic: str) -> None:
         expected = (Direction.STATUS, envelope.device, None)
     elif spec.route is Route.DEVICE_DOWNLINK:
         expected = (Direction.DOWN, info.device or "(none)", spec.kind)
+    elif spec.route is Route.KITCHEN:
+        expected = (Direction.KITCHEN, None, "/".join(kitchen_segments(envelope)))
     else:
         expected = (Direction.DOWN, None, spec.kind)
     if (info.direction, info.device, info.kind) != expected:

@@ -13,10 +13,10 @@ from protocol.errors import InvalidEnvelope, InvalidPayload
 from protocol.fields import Identifier, UtcDatetime, Uuid7, WireModel
 from protocol.ids import new_message_id
 from protocol.registry import MessageSpec, Route, spec_for
-from protocol.topics import EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LEN
+from protocol.topics import EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LEN, kitchen_topic
 
 SCHEMA_MAJOR = 1
-SCHEMA_MINOR = 0
+SCHEMA_MINOR = 1  # 1.1: additive fields (per-dish feedback, member messages, ...)
 SCHEMA_VERSION = f"{SCHEMA_MAJOR}.{SCHEMA_MINOR}"
 """The version this code writes; it reads any ``1.x``."""
 
@@ -73,11 +73,22 @@ class Envelope(EnvelopeHeader):
     def topic(self, to_device: str | None = None) -> str:
         """The topic to publish this message on; device downlinks need ``to_device``."""
         spec = self.spec
+        if spec.route is Route.KITCHEN:
+            return kitchen_topic(self.site, *kitchen_segments(self))
         if spec.route is Route.DEVICE_DOWNLINK:
             if to_device is None:
                 raise ValueError(f"{self.type} goes to one device: give to_device=")
             return spec.topic(self.site, to_device)
         return spec.topic(self.site, self.device)
+
+
+def kitchen_segments(envelope: EnvelopeHeader | Envelope) -> tuple[str, ...]:
+    """The kitchen-topic segments a KITCHEN-route message's payload names for its sender."""
+    payload = getattr(envelope, "payload", None)
+    segments = getattr(payload, "kitchen_segments", None)
+    if segments is None:
+        raise ValueError(f"{envelope.type} names no kitchen topic")
+    return tuple(segments(envelope.device))
 
 
 def error_details(err: ValidationError, limit: int = 10) -> tuple[str, ...]:

@@ -7,10 +7,11 @@ build what devices parse without importing device code; the fields are unchanged
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
+from protocol.face import FaceTemplate
 from protocol.fields import (
     Cents,
     Code,
@@ -19,6 +20,7 @@ from protocol.fields import (
     Identifier,
     Name,
     Positive,
+    ShortText,
     UtcDatetime,
     WireModel,
 )
@@ -27,6 +29,29 @@ IdentifierHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 """HMAC-SHA256 hex of a member identifier under the site key: the raw value never leaves the hub."""
 
 MAX_MEMBERS_PER_DELTA = 50_000
+
+
+MAX_MEMBER_MESSAGES = 4
+
+
+class MemberMessage(WireModel):
+    """Something the hub wants said to the member at their next visit (schema 1.1).
+
+    ``campaign``: a greeting with an offer from a CRM campaign; ``follow_up``: the answer
+    to a complaint. With ``on_screen`` the kiosk shows it on the menu screen once the
+    member is identified; with ``on_receipt`` it prints it on the receipt. ``code`` is
+    stable per message, so a device can tell a new one from one it already showed.
+    """
+
+    code: Code
+    kind: Literal["campaign", "follow_up"]
+    text_zh: ShortText
+    text_en: ShortText
+    offer_zh: ShortText = ""
+    offer_en: ShortText = ""
+    on_screen: Flag = True
+    on_receipt: Flag = False
+    valid_until: UtcDatetime | None = None
 
 
 class CachedMember(WireModel):
@@ -46,6 +71,11 @@ class CachedMember(WireModel):
     allergens: tuple[Code, ...] = Field(default=(), max_length=32)
     # A card reported lost: kept as a tombstone so the kiosk can say so instead of "unknown".
     blocked: Flag = False
+    # Greetings and complaint follow-ups waiting for the member (schema 1.1, additive).
+    messages: tuple[MemberMessage, ...] = Field(default=(), max_length=MAX_MEMBER_MESSAGES)
+    # The member's sealed face template (schema 1.1, additive): only on the row of the
+    # member's own identifier, only while the face consent is in force (protocol.face).
+    face: FaceTemplate | None = None
 
 
 class MemberCacheDelta(WireModel):

@@ -13,15 +13,20 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from protocol.errors import UnknownMessageType
+from protocol.face import FaceEnrolled
 from protocol.fields import WireModel
 from protocol.member_cache import MemberCacheDelta
 from protocol.payloads.ack import EventAck
+from protocol.payloads.bookings import BookingsSnapshot, PortionsRecorded
 from protocol.payloads.catalog import CatalogSnapshot
+from protocol.payloads.command import CommandResult, DeviceCommand
 from protocol.payloads.config import DeviceConfig
 from protocol.payloads.device import DeviceHeartbeat, DeviceStatus
 from protocol.payloads.feedback import FeedbackGiven
 from protocol.payloads.kitchen import OrderStateChanged
+from protocol.payloads.model import RecommenderRelease
 from protocol.payloads.order import OrderPlaced
+from protocol.payloads.portions import PortionsPrepared, PortionsSold
 from protocol.topics import (
     Direction,
     device_downlink_topic,
@@ -43,6 +48,9 @@ class Route(StrEnum):
     DEVICE_DOWNLINK = "device_downlink"  # .../device/{device}/down/{kind}
     SITE_DOWNLINK = "site_downlink"  # .../site/{site}/down/{kind}
     STATUS = "status"  # .../device/{device}/status
+    # .../site/{site}/kitchen/{segments}: site-broker traffic whose payload names its
+    # segments (``kitchen_segments``), e.g. the portion counts (1.1).
+    KITCHEN = "kitchen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +84,9 @@ class MessageSpec:
         the target (device downlink), unused for site downlinks."""
         if self.route is Route.SITE_DOWNLINK:
             return site_downlink_topic(site, self.kind or "")
+        if self.route is Route.KITCHEN:
+            raise ValueError(f"{self.type} is published where its payload says: "
+                             "use Envelope.topic()")
         if device is None:
             raise ValueError(f"{self.type} is published per device: give device=")
         if self.route is Route.UPLINK:
@@ -102,6 +113,29 @@ _SPECS = (
     MessageSpec(
         "device.config", DeviceConfig, Route.DEVICE_DOWNLINK, 64 * KIB, retain=True, kind="config"
     ),
+    # 1.1: portion counts kiosk to kiosk on the site broker (protocol.payloads.portions).
+    MessageSpec("portions.prepared", PortionsPrepared, Route.KITCHEN, 4 * KIB, retain=True),
+    MessageSpec("portions.sold", PortionsSold, Route.KITCHEN, 512 * KIB, retain=True),
+    # Schema 1.1, fleet (issue 16). Never retained: a command expires, it is not state; the
+    # result goes through the outbox (uploaded logs are capped at 32 KiB, see command.py).
+    MessageSpec("device.command", DeviceCommand, Route.DEVICE_DOWNLINK, 8 * KIB, kind="command"),
+    MessageSpec("device.command_result", CommandResult, Route.UPLINK, 48 * KIB),
+    # Schema 1.1, recommendations (issue 15): a model version per device, retained (the
+    # fleet's staged rollouts choose which device gets which); the file rides base64.
+    MessageSpec(
+        "model.recommender", RecommenderRelease, Route.DEVICE_DOWNLINK, 24 * MIB, retain=True,
+        kind="model",
+    ),
+    # Schema 1.1, face-ID (issue 18): a sealed template and the consent it was given under.
+    MessageSpec("face.enrolled", FaceEnrolled, Route.UPLINK, 8 * KIB),
+    # Schema 1.1, supply (issue 17): the day's meal pre-bookings of a site, retained and
+    # replaced by version like the catalog, so a kiosk hands a booking over offline.
+    MessageSpec(
+        "bookings.snapshot", BookingsSnapshot, Route.SITE_DOWNLINK, 4 * MIB, retain=True,
+        kind="bookings",
+    ),
+    # ... and what a kitchen display recorded as cooked and left over, through the outbox.
+    MessageSpec("portions.recorded", PortionsRecorded, Route.UPLINK, 64 * KIB),
 )
 
 REGISTRY: Mapping[str, MessageSpec] = MappingProxyType({s.type: s for s in _SPECS})

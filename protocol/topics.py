@@ -116,6 +116,11 @@ def kitchen_topic(site: str, *segments: str) -> str:
     return f"{_site_prefix(site)}/kitchen/" + "/".join(parts)
 
 
+def portions_filter(site: str) -> str:
+    """Filter for a site's portion counts (prepared per dish, sold per device; schema 1.1)."""
+    return f"{_site_prefix(site)}/kitchen/portions/#"
+
+
 def _site_or_any(site: str | None) -> str:
     return "+" if site is None else validate_id(site, "site")
 

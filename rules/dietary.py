@@ -30,6 +30,7 @@ DISH_TAGS: Mapping[str, Label] = MappingProxyType(
         "low_sugar": Label("低糖", "Low sugar"),
         "light": Label("清淡", "Light"),
         "signature": Label("招牌", "Signature"),
+        "dessert": Label("甜品", "Dessert"),
         "new": Label("新品", "New"),
     }
 )

@@ -13,6 +13,7 @@ APT_PACKAGES=(
   mosquitto mosquitto-clients libzbar0 fonts-noto-cjk
   xvfb xauth libgl1 libgl1-mesa-dri libmtdev1
   chromium
+  poppler-utils  # pdftoppm: the supply tests render purchase-order PDFs to PNG
 )
 
 missing_apt() {

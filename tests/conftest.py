@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+# python-escpos keeps its parsed printer profiles in a pickle; without this setting it
+# parses them again in a fresh temp dir per process. Writing that pickle is not atomic, so
+# it is made here, once, in the process that loads this file first (under pytest-xdist the
+# controller, before any worker starts) instead of by two workers at the same moment.
+os.environ.setdefault(
+    "ESCPOS_CAPABILITIES_PICKLE_DIR", os.path.join(tempfile.gettempdir(), "canteen-escpos")
+)
+os.makedirs(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"], exist_ok=True)
 
-from demo.broker import PrivateBroker
+import escpos.capabilities  # noqa: E402,F401  (writes the pickle before workers start)
+
+# Kivy makes its home's folders with exists() then mkdir() when first imported: two xdist
+# workers importing it at the same moment collide (FileExistsError at collection). Each
+# worker gets a home of its own under the one scripts/test made.
+if os.environ.get("KIVY_HOME") and os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["KIVY_HOME"] = os.path.join(os.environ["KIVY_HOME"],
+                                           os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(os.environ["KIVY_HOME"], exist_ok=True)
+import pytest  # noqa: E402
+
+from demo.broker import PrivateBroker  # noqa: E402
 
 # One setting for every PostgreSQL test: the hub's SQLAlchemy URL and psycopg's DSN are the
 # same server, database and user.

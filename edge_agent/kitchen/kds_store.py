@@ -16,8 +16,10 @@ from typing import Any
 
 from edge_agent.kitchen.schema import Clock, emit_state, open_store, utc_now
 from edge_agent.kitchen.tickets import Ticket, TicketItem, split_order
-from edge_agent.outbox import write_txn
-from protocol.envelope import Envelope
+from edge_agent.outbox import enqueue, write_txn
+from protocol.codec import encode
+from protocol.envelope import Envelope, make_envelope
+from protocol.payloads.bookings import BookingsSnapshot, PortionsRecorded
 from protocol.payloads.catalog import CatalogSnapshot
 from protocol.payloads.kitchen import OrderStateChanged
 from protocol.payloads.order import OrderPlaced
@@ -283,6 +285,29 @@ class KdsStore:
         ev = OrderStateChanged(order_id=t.order_id, order_no=t.order_no, state=state,
                                at=now, station=t.station, stations=t.stations, recall=recall)
         emit_state(self.conn, ev, site=self.site_id, device=self.device_id, now=now)
+
+    # ---- portions: the day's plan (downlinked) and what the kitchen records ----
+
+    def day_plan(self) -> BookingsSnapshot | None:
+        """The hub's bookings and plan of the day as last downlinked (1.1), or None."""
+        row = self.conn.execute(
+            "SELECT payload FROM downlink_state WHERE kind = 'bookings'").fetchone()
+        return None if row is None else BookingsSnapshot.model_validate_json(row[0])
+
+    def catalog(self) -> CatalogSnapshot | None:
+        """The catalog as last downlinked (meal periods, dish names), or None."""
+        row = self.conn.execute(
+            "SELECT payload FROM downlink_state WHERE kind = 'catalog'").fetchone()
+        return None if row is None else CatalogSnapshot.model_validate_json(row[0])
+
+    def record_portions(self, record: PortionsRecorded) -> str:
+        """Queue a portions.recorded for the hub in the outbox (committed); its message id."""
+        env = make_envelope("portions.recorded", record, site=self.site_id,
+                            device=self.device_id, sent_at=self.clock())
+        with write_txn(self.conn):
+            enqueue(self.conn, message_id=env.message_id, kind="portions.recorded",
+                    topic=env.topic(), body=encode(env))
+        return env.message_id
 
     def _catalog_flags(self) -> dict[str, tuple[str, ...]]:
         # Allergens and dietary tags come from the catalog the hub pushed to this

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from edge_agent.kitchen.config import KitchenConfig
 from edge_agent.session import MqttSession, SessionSettings
+from protocol.claim import kitchen_login
 from protocol.codec import encode, parse
 from protocol.envelope import Envelope, make_envelope
 from protocol.errors import ProtocolError
@@ -98,7 +99,9 @@ class KitchenLink:
             keepalive_s=b.keepalive_s, session_expiry_s=b.session_expiry_s,
             subscriptions=(uplink_filter(cfg.site_id),),
             will_topic=display_topic(cfg.site_id, cfg.device_id), will_payload=encode(offline),
-            username=b.username, password=b.password(), tls_ca_file=b.tls_ca_file,
+            # Its own login, bound to its own client id by the broker (protocol.claim).
+            username=kitchen_login(b.username) if b.username else None,
+            password=b.password(), tls_ca_file=b.tls_ca_file,
             reconnect_min_s=b.reconnect_min_s, reconnect_max_s=b.reconnect_max_s,
             manual_ack=True,
         )

@@ -115,6 +115,8 @@ def layout_receipt(
     if receipt.qr_payload:
         text("扫码查看订单/评价 Scan to track or rate", align="center")
         out.append(QrBlock(receipt.qr_payload))
+    for note in receipt.notes:
+        text(note, align="center")
     text("谢谢惠顾 Thank you!", align="center")
     out.append(CutBlock())
     return out

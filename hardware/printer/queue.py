@@ -144,6 +144,19 @@ class PrintQueue:
         ).fetchall()
         return [self._job(r) for r in rows]
 
+    def last_original(self, skip_key_prefix: str = "") -> PrintJob | None:
+        """The newest printed (or failed) job that is not a reprint, or None.
+
+        ``skip_key_prefix`` leaves out jobs whose key starts with it (a kiosk's test pages).
+        """
+        rows = self._db.execute(
+            "SELECT id, job_key, receipt_json, state, attempts, printer, error, reprint_of"
+            " FROM print_job WHERE reprint_of IS NULL AND state IN ('done', 'failed')"
+            " AND (? = '' OR substr(job_key, 1, length(?)) != ?) ORDER BY id DESC LIMIT 1",
+            (skip_key_prefix, skip_key_prefix, skip_key_prefix),
+        ).fetchall()
+        return self._job(rows[0]) if rows else None
+
     def next_queued(self) -> PrintJob | None:
         """The oldest queued job, or None."""
         jobs = self._db.execute(

@@ -112,6 +112,9 @@ class Receipt(_Strict):
     member_name: str = Field(default="", max_length=40)
     qr_payload: str = Field(default="", max_length=300)
     reprint: bool = False
+    # Lines the canteen wants the member to read (a campaign's message and offer), each
+    # already in both languages; printed above the thank-you.
+    notes: tuple[str, ...] = Field(default=(), max_length=4)
 
     @field_validator("timezone")
     @classmethod

@@ -144,6 +144,7 @@ def post(
 ) -> list[LedgerEntry]:
     """Check every movement, then write the entries and cached balances (no commit)."""
     running = {kind: balance_of(account, kind) for kind in AccountKind}
+    stored_before = running[AccountKind.PAID] + running[AccountKind.BONUS]
     planned: list[tuple[Movement, int]] = []
     for move in movements:
         if move.amount == 0:
@@ -177,6 +178,12 @@ def post(
     session.add(account)
     session.add_all(entries)
     session.flush()
+    stored_after = running[AccountKind.PAID] + running[AccountKind.BONUS]
+    if stored_after < stored_before:  # a debit: a low balance may deserve a notice
+        from hub.notify.producers import low_balance_after_post
+
+        low_balance_after_post(session, member_id=account.member_id, before=stored_before,
+                               after=stored_after, at=at)
     return entries
 
 

@@ -39,7 +39,8 @@ from hub.models.members import Member
 
 log = logging.getLogger(__name__)
 
-METHODS = frozenset({"subsidy", "coupon", "points", "stored_value", "counter"})
+# "booking" (1.1): a pre-booking's pick-up; noted, charged by hub.supply.booking_pickups.
+METHODS = frozenset({"subsidy", "coupon", "points", "stored_value", "counter", "booking"})
 
 
 class PaymentLike(Protocol):

@@ -25,9 +25,12 @@ from hub.accounts.audit import record_audit
 from hub.accounts.ledger import Movement, atomic, lock_account, new_operation_id, post
 from hub.accounts.points import cents_for_points, points_for_cents
 from hub.accounts.receipts import Receipt, ReceiptLine, build_receipt, receipt_line
+from hub.analytics.rollups import note_refund
+from hub.coupons.redeem import restore_for_refund
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
 from hub.models.accounts import AccountKind, EntryKind, LedgerEntry, LedgerLot, LotKind
 from hub.models.members import Member
+from hub.models.orders import Payment
 from rules.money import allocate, format_cents
 
 log = logging.getLogger(__name__)
@@ -59,14 +62,20 @@ class RefundResult:
     lost: dict[str, int] = field(default_factory=dict)
     points_taken_back: int = 0
     points_not_recovered: int = 0
+    coupons_restored: dict[int, int] = field(default_factory=dict)  # coupon id -> its fen
+    coupons_lapsed: dict[int, int] = field(default_factory=dict)  # expired: stays used
 
     def as_dict(self) -> dict[str, Any]:
         """The audit record's view."""
-        return {
+        found: dict[str, Any] = {
             "amount_cents": self.amount_cents, "given": self.given, "lost": self.lost,
             "points_taken_back": self.points_taken_back,
             "points_not_recovered": self.points_not_recovered,
         }
+        if self.coupons_restored or self.coupons_lapsed:  # an order that used a coupon
+            found["coupons_restored"] = sorted(self.coupons_restored)
+            found["coupons_lapsed"] = sorted(self.coupons_lapsed)
+        return found
 
 
 def buckets_of(entries: Sequence[LedgerEntry]) -> list[Bucket]:
@@ -191,9 +200,16 @@ def refund_order(
                                              owed=owed, at=at)
             moves += taken
             result.points_taken_back, result.points_not_recovered = owed - short, short
+        if refundable == wanted:
+            # Nothing left to refund: the order is undone, its coupons go back if valid.
+            _coupons_back(session, order_id=order_id, at=at, actor=actor, result=result)
         op = new_operation_id()
         post(session, account=account, movements=moves, operation_id=op, actor=actor, at=at,
              order_id=order_id, reason=reason[:200])
+        # The dashboard's sales rollups: what went back, on the order's day (same transaction).
+        note_refund(session.connection(), order_id=order_id,
+                    given=[(m.account, m.amount) for m in moves
+                           if m.kind is EntryKind.REFUND and m.amount > 0])
         record_audit(session, actor=actor, action="refund", entity="member_account",
                      entity_id=member_id, member_id=member_id, at=at, before=before,
                      after={**snapshot(account), "refund": result.as_dict()},
@@ -208,6 +224,22 @@ def refund_order(
         )
     log.info("refund order=%s %s", order_id, result.as_dict())
     return receipt
+
+
+def _coupons_back(session: Session, *, order_id: str, at: datetime, actor: str,
+                  result: RefundResult) -> None:
+    back = restore_for_refund(session, order_id=order_id, at=at, actor=actor)
+    if not back:
+        return
+    paid = {ref: cents for ref, cents in session.exec(
+        select(Payment.reference, Payment.amount_cents).where(
+            Payment.order_id == order_id, Payment.method == "coupon")).all()}
+    for coupon in back:
+        cents = paid.get(str(coupon.coupon_id), 0)
+        if coupon.restored:
+            result.coupons_restored[coupon.coupon_id] = cents
+        else:
+            result.coupons_lapsed[coupon.coupon_id] = cents
 
 
 _LABELS = {
@@ -228,4 +260,8 @@ def _lines(result: RefundResult) -> list[ReceiptLine]:
     lost = result.lost.get("subsidy", 0)
     if lost:
         lines.append(receipt_line("餐补已过期作废", "Subsidy lapsed, not returned", lost))
+    for cents in result.coupons_restored.values():
+        lines.append(receipt_line("优惠券已退回", "Coupon returned to the wallet", cents))
+    for cents in result.coupons_lapsed.values():
+        lines.append(receipt_line("优惠券已过期，不退回", "Coupon expired, not returned", cents))
     return lines

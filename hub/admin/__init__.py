@@ -12,10 +12,20 @@ from hub import i18n
 from hub.admin.auth import AdminAuth
 from hub.admin.catalog_views import CATALOG_NAME_VIEWS
 from hub.admin.console_views import register_console_views
+from hub.admin.crm_campaign_views import register_crm_campaign_views
+from hub.admin.crm_cases_views import register_crm_cases_views
+from hub.admin.crm_member_views import register_crm_people_views
+from hub.admin.dashboard_views import DASHBOARD_VIEWS
+from hub.admin.fleet_views import register_fleet_views
 from hub.admin.member_desk import register_member_desk
+from hub.admin.notify_views import register_notify_views
 from hub.admin.shell import TEMPLATES_DIR, HubAdmin, register_catalogs
+from hub.admin.supply_forecast_views import register_supply_forecast_views
+from hub.admin.supply_views import register_supply_views
+from hub.admin.surveys_views import register_surveys_views
 from hub.admin.sync_views import register_sync_views
 from hub.admin.views import ALL_VIEWS
+from hub.crypto import FieldCipher
 from hub.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -51,7 +61,17 @@ def mount_admin(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.admin_shell = admin
     for view in (*ALL_VIEWS, *CATALOG_NAME_VIEWS):
         admin.add_view(view)
+    for page in DASHBOARD_VIEWS:  # first in the Operations menu: where a manager starts
+        admin.add_view(page)
     register_console_views(admin)
+    register_crm_people_views(admin, FieldCipher.from_settings(settings))  # people (issue 13)
+    register_crm_cases_views(admin)  # complaints, staff performance (issue 13)
+    register_crm_campaign_views(admin)  # campaigns, automations (issue 13)
+    register_notify_views(admin)  # notification outbox and delivery log (issue 19)
+    register_surveys_views(admin)  # dish votes and short surveys (issue 19)
+    register_fleet_views(admin, settings)
+    register_supply_views(admin, settings)  # stock, recipes, purchasing (issue 17)
+    register_supply_forecast_views(admin)  # forecast vs actual, pre-bookings (issue 17)
     register_sync_views(admin)  # before the desk, which hides categories a cashier cannot use
     register_member_desk(admin, settings)
     logger.info("admin shell mounted at %s", ADMIN_PATH)

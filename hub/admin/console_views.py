@@ -37,6 +37,7 @@ from hub.db_types import utcnow
 from hub.errors import ServiceError
 from hub.i18n import get_language, gettext
 from hub.i18n import lazy_gettext as _l
+from hub.models.analytics import MonthClosure
 from hub.models.sites import Site
 from protocol.topics import ID_PATTERN
 from rules.errors import MoneyError
@@ -286,7 +287,7 @@ class MoneyView(_ConsolePage):
         except ReportInputError as err:
             error = err.localized()
         if report is not None and fmt in ("csv", "xlsx"):
-            header, rows = exports.income_table(report)
+            header, rows = exports.income_table(report, back)
             name = f"income-{report.start}-{report.end}{'-' + site if site else ''}"
             if fmt == "csv":
                 return _download(exports.to_csv(header, rows), f"{name}.csv",
@@ -349,21 +350,48 @@ class MoneyView(_ConsolePage):
     @expose("/console/month-close", identity="console-close")
     async def month_close(self, request: Request) -> Response:
         """The month-end close of a month (default: last month), or its differences as XLSX."""
+        return await self._close_page(request)
+
+    @expose("/console/month-close/record", methods=["POST"], identity="console-close-record")
+    async def record_close(self, request: Request) -> Response:
+        """Record the month as closed (refused with the reason, nothing written)."""
+        form = await request.form()
+        month = str(form.get("month") or "").strip()[:7]
+        note = str(form.get("note") or "").strip()[:200]
+        accept = form.get("accept") == "1"
+        actor = str(request.state.admin_user.username)
+        today = utcnow().astimezone(STATEMENT_ZONE).date()
+        try:
+            await self._db(request, lambda s: close.record_close(
+                s, month=month, today=today, actor=actor, at=utcnow(),
+                accept_differences=accept, note=note))
+        except ReportInputError as err:
+            return await self._close_page(request, month=month, error=err.localized())
+        url = request.url_for("admin:view-console-close")
+        return RedirectResponse(f"{url}?month={month}", status_code=303)
+
+    async def _close_page(self, request: Request, *, month: str | None = None,
+                          error: str | None = None) -> Response:
         today = utcnow().astimezone(STATEMENT_ZONE).date()
         last = (today.replace(day=1) - timedelta(days=1))
-        month = request.query_params.get("month", "").strip()[:7] or f"{last:%Y-%m}"
-        found, error = None, None
+        month = month or request.query_params.get("month", "").strip()[:7] or f"{last:%Y-%m}"
+        found, state = None, None
         try:
-            found = await self._db(request, lambda s: close.month_close(s, month=month,
-                                                                         today=today))
+            def read(s: Session) -> tuple[close.MonthClose, close.CloseState]:
+                report = close.month_close(s, month=month, today=today)
+                return report, close.close_state(s, month=report.month)
+
+            found, state = await self._db(request, read)
         except ReportInputError as err:
-            error = err.localized()
+            error = error or err.localized()
         if found is not None and request.query_params.get("format") == "xlsx":
             return _xlsx(gettext("Month-end close") + f" {found.month}",
                          f"close-{found.month}.xlsx", exports.close_table(found))
+        ended = found is not None and month_range(found.month).end < today
         return await self.templates.TemplateResponse(
             request, "console/close.html",
-            {**_common(), "report": found, "error": error, "month": month},
+            {**_common(), "report": found, "error": error, "month": month, "state": state,
+             "ended": ended},
             status_code=400 if error else 200)
 
     @expose("/console/subsidy-statement", identity="console-subsidy")
@@ -376,12 +404,28 @@ class MoneyView(_ConsolePage):
                 s, month=month_range(month)))
         except ReportInputError as err:
             error = err.localized()
-        if report is not None and request.query_params.get("format") == "xlsx":
+        fmt = request.query_params.get("format")
+        closed = None
+        if report is not None:
+            closed = await self._db(request, lambda s: s.get(MonthClosure, report.month))
+        if report is not None and fmt in ("xlsx", "pdf") and closed is None:
+            # The employer is billed from these files: only for a month staff have closed.
+            error = close.not_closed(report.month).localized()
+            return await self.templates.TemplateResponse(
+                request, "console/subsidy.html",
+                {**_common(), "report": report, "error": error, "month": month,
+                 "closed": closed}, status_code=409)
+        if report is not None and fmt == "xlsx":
             return _xlsx(gettext("Subsidy statement") + f" {report.month}",
                          f"subsidy-{report.month}.xlsx", exports.statement_table(report))
+        if report is not None and fmt == "pdf":
+            printed = utcnow().astimezone(STATEMENT_ZONE).strftime("%Y-%m-%d %H:%M")
+            body = await anyio.to_thread.run_sync(
+                lambda: exports.statement_pdf(report, printed_at=printed))
+            return _download(body, f"subsidy-{report.month}.pdf", "application/pdf")
         return await self.templates.TemplateResponse(
             request, "console/subsidy.html",
-            {**_common(), "report": report, "error": error, "month": month},
+            {**_common(), "report": report, "error": error, "month": month, "closed": closed},
             status_code=400 if error else 200)
 
 

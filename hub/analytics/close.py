@@ -28,6 +28,7 @@ from sqlmodel import Session, col
 from hub.accounts.points import cents_for_points, points_for_cents
 from hub.analytics.inputs import STATEMENT_ZONE, DateRange, ReportInputError, month_range
 from hub.models.accounts import AccountKind, EntryKind, LedgerEntry, OrderPosting, OverdraftFlag
+from hub.models.analytics import MonthClosure
 from hub.models.orders import Order, Payment
 from hub.models.sites import Site
 
@@ -129,3 +130,88 @@ def month_close(session: Session, *, month: str, today: date) -> MonthClose:
             differences.append(Difference(order_id, order_no, site, day, source, want, got,
                                           got - want, order_id in posted, flags.get(order_id)))
     return MonthClose(f"{start:%Y-%m}", len(orders), differences)
+
+
+# --- recording a close ----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CloseState:
+    """Whether a month is closed, and what changed since (orders that arrived late)."""
+
+    closure: MonthClosure | None
+    orders_now: int
+    subsidy_net_now: int
+
+    @property
+    def changed_since(self) -> bool:
+        """Orders or subsidy figures moved after the month was closed."""
+        c = self.closure
+        return c is not None and (c.orders, c.subsidy_net_cents) != (
+            self.orders_now, self.subsidy_net_now)
+
+
+class MonthNotClosed(ReportInputError):
+    """A document for billing asked for a month staff have not closed."""
+
+
+def close_state(session: Session, *, month: str) -> CloseState:
+    """The month's closure (if any) and today's figures to compare it with."""
+    from hub.analytics.money import subsidy_statement
+
+    days = month_range(month)
+    lo, hi = days.utc_bounds(STATEMENT_ZONE)
+    orders = int(session.execute(sa.select(sa.func.count()).select_from(Order).where(
+        col(Order.placed_at) >= lo, col(Order.placed_at) < hi)).scalar_one())
+    net = subsidy_statement(session, month=days).totals["net_cents"]
+    return CloseState(session.get(MonthClosure, f"{days.start:%Y-%m}"), orders, net)
+
+
+def not_closed(month: str) -> MonthNotClosed:
+    """The refusal of a billing document for a month that is not closed."""
+    return MonthNotClosed(_("The month %(month)s is not closed yet: close it first on the "
+                            "month-end close page."), field="month", month=month)
+
+
+def require_closed(session: Session, *, month: str) -> MonthClosure:
+    """The month's closure, else MonthNotClosed (billing documents need a closed month)."""
+    days = month_range(month)
+    closure = session.get(MonthClosure, f"{days.start:%Y-%m}")
+    if closure is None:
+        raise not_closed(f"{days.start:%Y-%m}")
+    return closure
+
+
+def record_close(session: Session, *, month: str, today: date, actor: str, at: datetime,
+                 accept_differences: bool = False, note: str = "") -> MonthClosure:
+    """Close a month that has ended: refused while it runs, when it is already closed, and
+    when there are differences unless they are accepted with a note. Commits."""
+    from hub.accounts.audit import record_audit
+    from hub.analytics.money import subsidy_statement
+
+    report = month_close(session, month=month, today=today)
+    days = month_range(report.month)
+    if days.end >= today:
+        raise ReportInputError(_("The month %(month)s has not ended yet."), field="month",
+                               month=report.month)
+    existing = session.get(MonthClosure, report.month)
+    if existing is not None:
+        raise ReportInputError(_("The month %(month)s was already closed by %(who)s."),
+                               field="month", month=report.month, who=existing.closed_by)
+    note = note.strip()[:200]
+    if report.differences and not (accept_differences and note):
+        raise ReportInputError(
+            _("%(n)s differences: correct them, or accept them with a note saying why."),
+            field="note", n=str(len(report.differences)))
+    closure = MonthClosure(
+        month=report.month, closed_at=at, closed_by=actor[:64], orders=report.orders,
+        differences=len(report.differences),
+        subsidy_net_cents=subsidy_statement(session, month=days).totals["net_cents"],
+        note=note)
+    session.add(closure)
+    record_audit(session, actor=actor, action="close", entity="month", entity_id=report.month,
+                 at=at, after={"orders": closure.orders, "differences": closure.differences,
+                               "subsidy_net_cents": closure.subsidy_net_cents},
+                 note=note or None)
+    session.commit()
+    session.refresh(closure)
+    return closure

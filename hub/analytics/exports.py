@@ -12,8 +12,9 @@ from hub.analytics.close import MonthClose
 from hub.analytics.liability import Liability
 from hub.analytics.money import IncomeReport, SubsidyStatement
 from hub.analytics.refunds import RefundsReport
-from hub.i18n import gettext
+from hub.i18n import gettext, translate
 from hub.i18n import lazy_gettext as _l
+from hub.pdf import table_pdf
 
 METHOD_LABELS = {
     "subsidy": _l("Subsidy"), "coupon": _l("Coupon"), "points": _l("Points"),
@@ -29,6 +30,11 @@ SOURCE_LABELS = {
 """Ledger sources (refunds, month-end close) as pages and files name them."""
 
 
+def _(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
 def source_label(source: str) -> str:
     """A ledger source in the current language (an unknown one as it is)."""
     label = SOURCE_LABELS.get(source)
@@ -41,30 +47,70 @@ def method_label(method: str) -> str:
     return method if label is None else str(label)
 
 
-def income_table(report: IncomeReport) -> tuple[list[str], list[list[object]]]:
-    """Header and rows (yuan as numbers) of the income report, a totals row last."""
+def income_table(report: IncomeReport, refunds: RefundsReport | None = None
+                 ) -> tuple[list[str], list[list[object]]]:
+    """Header and rows (yuan as numbers) of the income report, a totals row last.
+
+    With the range's refunds: each day's refunds at the site and the net beside it, as on
+    the page (a refund counts on the day it was made; a day with refunds but no orders
+    shows only in the totals row).
+    """
     header = [gettext("Day"), gettext("Site"), gettext("Orders"),
               *(method_label(m) for m in report.methods), gettext("Total")]
+    back = {} if refunds is None else {(r.day, r.site): r.total_cents for r in refunds.rows}
+    if refunds is not None:
+        header += [gettext("Refunded"), gettext("Net")]
+
+    def money_columns(total: int, refunded: int) -> list[object]:
+        if refunds is None:
+            return [total / 100]
+        return [total / 100, refunded / 100, (total - refunded) / 100]
+
     rows: list[list[object]] = [
         [r.day.isoformat(), r.site, r.orders, *(r.by_method[m] / 100 for m in report.methods),
-         r.total_cents / 100] for r in report.rows]
+         *money_columns(r.total_cents, back.get((r.day, r.site), 0))] for r in report.rows]
     rows.append([gettext("Total"), "", sum(r.orders for r in report.rows),
-                 *(report.totals[m] / 100 for m in report.methods), report.total_cents / 100])
+                 *(report.totals[m] / 100 for m in report.methods),
+                 *money_columns(report.total_cents,
+                                0 if refunds is None else refunds.total_cents)])
     return header, rows
 
 
-def statement_table(statement: SubsidyStatement) -> tuple[list[str], list[list[object]]]:
-    """Header and rows (yuan as numbers) of the subsidy statement, a totals row last."""
-    header = [gettext("Employer"), gettext("Department"), gettext("Members"),
-              gettext("Orders"), gettext("Subsidy spent"), gettext("Refunded"),
-              gettext("To bill")]
+STATEMENT_COLUMNS = (_("Employer"), _("Department"), _("Members"), _("Orders"),
+                     _("Subsidy spent"), _("Refunded"), _("To bill"))
+
+
+def statement_table(statement: SubsidyStatement, *, bilingual: bool = False
+                    ) -> tuple[list[str], list[list[object]]]:
+    """Header and rows (yuan as numbers) of the subsidy statement, a totals row last.
+
+    ``bilingual``: headers and the totals label in Chinese and English (the PDF an
+    employer's accounts department and the caterer's auditor both read).
+    """
+    label = both if bilingual else gettext
+    header = [label(c) for c in STATEMENT_COLUMNS]
     rows: list[list[object]] = [
         [r.employer, r.department, r.members, r.orders, r.spent_cents / 100,
          r.refunded_cents / 100, r.net_cents / 100] for r in statement.rows]
     t = statement.totals
-    rows.append([gettext("Total"), "", t["members"], t["orders"], t["spent_cents"] / 100,
+    rows.append([label(_("Total")), "", t["members"], t["orders"], t["spent_cents"] / 100,
                  t["refunded_cents"] / 100, t["net_cents"] / 100])
     return header, rows
+
+
+def both(message: str) -> str:
+    """A message in Chinese and English, for documents read by both."""
+    return f"{translate('zh_Hans', message)} {translate('en', message)}"
+
+
+def statement_pdf(statement: SubsidyStatement, *, printed_at: str) -> bytes:
+    """The subsidy statement as a printable A4 PDF, Chinese and English on the page."""
+    header, rows = statement_table(statement, bilingual=True)
+    facts = [(both(_("Printed at")), printed_at)]
+    return table_pdf(both(_("Subsidy statement")) + f" {statement.month}", facts, header, rows,
+                     (50, 38, 28, 26, 46, 36, 38), numeric_from=2,
+                     footer=both(_("Checked by")) + ": ____________    " + both(_("Date"))
+                     + ": ____________")
 
 
 def liability_table(liability: Liability) -> tuple[list[str], list[list[object]]]:

@@ -7,10 +7,12 @@ parameters: the API answers it in both languages, a page in the page's language.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from hub.errors import InvalidInputError
@@ -73,6 +75,19 @@ class SiteRef:
     id: int
     code: str
     zone: ZoneInfo
+
+
+def placed_in_site_days(days: DateRange, sites: Sequence[SiteRef]) -> sa.ColumnElement[bool]:
+    """Orders placed in the range, each site's days being its own local days (one condition
+    per site, ORed): the one rule every report uses to pick a range's orders."""
+    from hub.models.orders import Order
+
+    per_site = []
+    for s in sites:
+        lo, hi = days.utc_bounds(s.zone)
+        per_site.append(sa.and_(col(Order.site_id) == s.id, col(Order.placed_at) >= lo,
+                                col(Order.placed_at) < hi))
+    return sa.or_(*per_site) if per_site else sa.false()
 
 
 def parse_day(text: str, *, field: str) -> date:

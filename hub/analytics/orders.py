@@ -7,14 +7,15 @@ hub.accounts.refunds' own bucket arithmetic: no money rule is restated here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from hub.accounts.refunds import Bucket, buckets_of
-from hub.analytics.inputs import DateRange, SiteRef
+from hub.analytics.inputs import DateRange, SiteRef, placed_in_site_days
 from hub.models.accounts import EntryKind, LedgerEntry
 from hub.models.devices import Device
 from hub.models.feedback import Feedback
@@ -60,6 +61,7 @@ class OrderRow:
     paid: bool
     state: str | None
     methods: list[str] = field(default_factory=list)
+    placed_local: datetime | None = None  # placed_at in the site's own time zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +87,7 @@ def _where(f: OrderFilter) -> list[Any]:
         if f.days is None:
             conds.append(col(Order.site_id).in_([s.id for s in f.sites] or [-1]))
         else:
-            # Each site's days are its own local days.
-            per_site = []
-            for s in f.sites:
-                lo, hi = f.days.utc_bounds(s.zone)
-                per_site.append(sa.and_(col(Order.site_id) == s.id, col(Order.placed_at) >= lo,
-                                        col(Order.placed_at) < hi))
-            conds.append(sa.or_(*per_site) if per_site else sa.false())
+            conds.append(placed_in_site_days(f.days, f.sites))
     if f.device:
         conds.append(col(Order.device_id).in_(select(Device.id).where(Device.code == f.device)))
     if f.meal_period:
@@ -116,7 +112,7 @@ def _where(f: OrderFilter) -> list[Any]:
 def _rows_stmt() -> sa.Select[Any]:
     return (
         sa.select(Order, col(Site.code), col(Device.code), col(Member.member_no),
-               col(OrderTrack.state))
+               col(OrderTrack.state), col(Site.timezone))
         .join(Site, col(Site.id) == Order.site_id)
         .outerjoin(Device, col(Device.id) == Order.device_id)
         .outerjoin(Member, col(Member.id) == Order.member_id)
@@ -125,9 +121,10 @@ def _rows_stmt() -> sa.Select[Any]:
 
 
 def _row(o: Order, site: str, device: str | None, member_no: str | None, state: str | None,
-         methods: list[str]) -> OrderRow:
+         methods: list[str], zone: str) -> OrderRow:
+    placed = o.placed_at if o.placed_at.tzinfo is not None else o.placed_at.replace(tzinfo=UTC)
     return OrderRow(o.id, o.order_no, o.placed_at, site, device, member_no, o.meal_period,
-                    o.total_cents, o.paid, state, methods)
+                    o.total_cents, o.paid, state, methods, placed.astimezone(ZoneInfo(zone)))
 
 
 def list_orders(session: Session, f: OrderFilter, *, limit: int, offset: int
@@ -149,7 +146,7 @@ def list_orders(session: Session, f: OrderFilter, *, limit: int, offset: int
             .order_by(col(Payment.id))
         ).all():
             methods.setdefault(order_id, []).append(method)
-    rows = [_row(o, s, d, m, st, methods.get(o.id, [])) for o, s, d, m, st in found]
+    rows = [_row(o, s, d, m, st, methods.get(o.id, []), z) for o, s, d, m, st, z in found]
     return rows, int(total)
 
 
@@ -158,7 +155,7 @@ def order_detail(session: Session, order_id: str) -> OrderDetail | None:
     found = session.execute(_rows_stmt().where(col(Order.id) == order_id)).first()
     if found is None:
         return None
-    o, site, device, member_no, state = found
+    o, site, device, member_no, state, zone = found
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order_id)
                          .order_by(col(OrderLine.line_no))).all()
     mods: dict[int, list[OrderLineModifier]] = {}
@@ -179,7 +176,7 @@ def order_detail(session: Session, order_id: str) -> OrderDetail | None:
                             .order_by(col(Feedback.id))).all()
     return OrderDetail(
         order=_row(o, site, device, member_no, state,
-                   [p.method for p in payments if p.amount_cents > 0]),
+                   [p.method for p in payments if p.amount_cents > 0], zone),
         subtotal_cents=o.subtotal_cents, discount_cents=o.discount_cents, offline=o.offline,
         lines=[{"line_no": ln.line_no, "dish_code": ln.dish_code, "name_zh": ln.name_zh,
                 "name_en": ln.name_en, "qty": ln.qty, "unit_price_cents": ln.unit_price_cents,

@@ -17,7 +17,16 @@ from hub.settings import Settings
 
 TOKEN_URL = "/api/v1/auth/token"
 # The only API routes that answer without a token (every other one needs a role).
-PUBLIC_API_ROUTES = frozenset({("POST", TOKEN_URL)})
+# A device claiming its login with a one-time code has no token: the code is the credential
+# (protocol.claim.CLAIM_PATH, hub/api/routes/fleet_claim.py).
+# A member asking for a sign-in code, or trading it for a session, has no token either
+# (hub/api/routes/member_portal.py).
+PUBLIC_API_ROUTES = frozenset({
+    ("POST", TOKEN_URL),
+    ("POST", "/api/v1/fleet/claim"),
+    ("POST", "/api/v1/me/sign-in/code"),
+    ("POST", "/api/v1/me/sign-in"),
+})
 # auto_error=False: we answer a missing token ourselves, with the same 401 as a bad one.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 

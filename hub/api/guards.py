@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -46,11 +47,19 @@ class AuthenticateFirst:
         settings: Settings,
         prefix: str,
         public: Iterable[tuple[str, str]],
+        member_prefix: str | None = None,
+        member_cookie: str | None = None,
+        member_token_prefix: str | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
         self.prefix = prefix
         self.public = frozenset(public)
+        # The member API (hub/api/routes/member_portal.py) takes a member session instead:
+        # its own dependency checks it; a staff JWT still gets through to be refused (403).
+        self.member_prefix = member_prefix
+        self.member_cookie = member_cookie
+        self.member_token_prefix = member_token_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass on requests outside the API, to public routes, or with a valid token."""
@@ -61,8 +70,12 @@ class AuthenticateFirst:
         ):
             await self.app(scope, receive, send)
             return
-        authorization = Headers(scope=scope).get("authorization", "")
+        headers = Headers(scope=scope)
+        authorization = headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
+        if self._member_session(scope["path"], headers, scheme, token.strip()):
+            await self.app(scope, receive, send)
+            return
         try:
             authenticate_token(token.strip() if scheme.lower() == "bearer" else None, self.settings)
         except HTTPException as err:
@@ -72,6 +85,18 @@ class AuthenticateFirst:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+    def _member_session(self, path: str, headers: Headers, scheme: str, token: str) -> bool:
+        """A member-API request that presents a member session (checked by the route)."""
+        if self.member_prefix is None or not (path + "/").startswith(self.member_prefix + "/"):
+            return False
+        if "authorization" in headers:
+            return (scheme.lower() == "bearer" and self.member_token_prefix is not None
+                    and token.startswith(self.member_token_prefix))
+        return self.member_cookie is not None and bool(
+            HTTPConnection({"type": "http", "headers": headers.raw}).cookies.get(
+                self.member_cookie))
 
 
 def _has_bad_text(value: Any) -> bool:

@@ -125,6 +125,34 @@ def issue_to_members(
     return added
 
 
+def issue_for_campaign(
+    *,
+    session: Session,
+    template_id: int,
+    member_ids: Sequence[int],
+    campaign_code: str,
+    valid_from: datetime,
+    now: datetime,
+    actor: str,
+) -> dict[int, Coupon]:
+    """One coupon per member for a CRM campaign (hub.crm.campaigns), keyed so a re-run of the
+    launch issues nothing twice; flushed, not committed (the launch commits with its rows).
+    Returns member id -> the coupon issued now."""
+    template = _active_template(session, template_id)
+    coupons = [
+        _coupon(template, m, source="campaign", now=now, actor=actor,
+                key=f"campaign:{campaign_code}:{m}", valid_from=valid_from)
+        for m in dict.fromkeys(member_ids)
+    ]
+    added = _insert_new(session, coupons)
+    for c in added:
+        record_audit(session, actor=actor, action="coupon.issue", entity="coupon",
+                     entity_id=c.id or 0, member_id=c.member_id,
+                     after={"template": template.code, "source": "campaign",
+                            "campaign": campaign_code})
+    return {c.member_id: c for c in added}
+
+
 def issue_to_segment(
     *,
     session: Session,

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -127,3 +128,47 @@ def list_conflicts(
     return session.exec(
         stmt.order_by(col(CouponRedemptionConflict.id).desc()).limit(limit).offset(offset)
     ).all()
+
+
+@dataclass(frozen=True, slots=True)
+class CouponBack:
+    """A coupon an order redeemed, at the refund that undid the order."""
+
+    coupon_id: int
+    restored: bool  # back in the member's wallet; False: it had expired, it stays used
+
+
+def restore_for_refund(session: Session, *, order_id: str, at: datetime,
+                       actor: str) -> list[CouponBack]:
+    """A fully refunded order gives back the coupons it redeemed, if they are still valid.
+
+    Called by the refund service (``hub.accounts.refunds``) in the refund's transaction when
+    nothing is left to refund on the order: the order is undone, so its coupon goes back to
+    the member's wallet (status ``issued``, the redemption cleared) and can be used again
+    until its own ``valid_until``. A coupon already past ``valid_until`` stays redeemed (it
+    would lapse at once). A partial refund keeps the coupon used: the order stands.
+    Audited (``coupon.restore``); flushes, never commits.
+    """
+    coupons = session.exec(
+        select(Coupon).where(Coupon.redeemed_order_id == order_id,
+                             Coupon.status == CouponStatus.REDEEMED.value)
+        .order_by(col(Coupon.id)).with_for_update()).all()
+    back: list[CouponBack] = []
+    for coupon in coupons:
+        assert coupon.id is not None
+        until = coupon.valid_until if coupon.valid_until.tzinfo else coupon.valid_until.replace(
+            tzinfo=UTC)
+        if until <= at:
+            back.append(CouponBack(coupon.id, False))
+            continue
+        before = {"status": coupon.status, "order_id": coupon.redeemed_order_id}
+        coupon.status = CouponStatus.ISSUED.value
+        coupon.redeemed_order_id = coupon.redeemed_device_id = None
+        coupon.redeemed_at = None
+        session.add(coupon)
+        record_audit(session, actor=actor, action="coupon.restore", entity="coupon",
+                     entity_id=coupon.id, member_id=coupon.member_id, at=at, before=before,
+                     after={"status": coupon.status}, note=f"order {order_id} refunded"[:200])
+        back.append(CouponBack(coupon.id, True))
+    session.flush()
+    return back

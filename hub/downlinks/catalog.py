@@ -35,6 +35,7 @@ from hub.downlinks.status import (
 )
 from hub.models import Dish, MealPeriod, Menu, MenuItem, SetMeal, SetMealItem, SetMealSlot, Site
 from hub.models.ingest import CatalogVersion
+from hub.supply.stock import origins
 from protocol import CatalogSnapshot, Envelope, encode, make_envelope
 from protocol import Dish as WireDish
 from protocol.errors import MessageTooLarge
@@ -130,6 +131,7 @@ def _content(conn: Connection, site_id: int, problems: Problems) -> dict[str, An
         if all(i["dish_id"] != code for i in listed):  # two active menus of one period
             listed.append({"dish_id": code, "available": bool(available)})
     wire_dishes = [{**d, "sold_out": sold_out[c]} for c, d in sorted(dishes.items()) if d]
+    _add_origins(conn, site_id, wire_dishes)
     return {
         "meal_periods": list(periods.values()),
         "dishes": wire_dishes,
@@ -141,6 +143,20 @@ def _content(conn: Connection, site_id: int, problems: Problems) -> dict[str, An
                    "coupon_templates": coupon_templates(conn, problems)},
         **catalog_names(conn, wire_dishes, problems),
     }
+
+
+def _add_origins(conn: Connection, site_id: int, wire_dishes: list[dict[str, Any]]) -> None:
+    """Where the canteen publishes them, each dish's main ingredients' supplier and lot date
+    (hub.supply.stock.origins; 1.1). Left out entirely otherwise, so a catalog without
+    origins is byte-for-byte what it was before."""
+    found = origins(conn, site_id)
+    for dish in wire_dishes:
+        shown = found.get(dish["id"])
+        if shown:
+            dish["origins"] = [
+                {"ingredient_zh": o.ingredient_zh, "ingredient_en": o.ingredient_en,
+                 "supplier_zh": o.supplier_zh, "supplier_en": o.supplier_en,
+                 "lot_date": o.lot_date.isoformat()} for o in shown]
 
 
 def _set_meals(

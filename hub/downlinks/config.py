@@ -36,7 +36,9 @@ class ConfigPublished:
 def _content(row: DeviceConfigRow, kind: DeviceKind) -> dict[str, object]:
     return {"order_prefix": row.order_prefix, "heartbeat_interval_s": row.heartbeat_interval_s,
             "idle_reset_s": row.idle_reset_s, "offline_sales": row.offline_sales,
-            "mode": MODE_BY_KIND[DeviceKind(kind)]}
+            "mode": MODE_BY_KIND[DeviceKind(kind)],
+            # Fleet settings (issue 16): only those set, so a 1.0 config keeps its digest.
+            **{k: v for k, v in (row.options or {}).items() if v is not None}}
 
 
 def publish_device_config(

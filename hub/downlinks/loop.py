@@ -1,4 +1,5 @@
-"""``python -m hub.downlinks``: the hub's one downlink publisher (member deltas, catalogs).
+"""``python -m hub.downlinks``: the hub's one downlink publisher (member deltas, catalogs,
+the day's pre-bookings).
 
 A process of its own, not a thread of each ingest worker: there is exactly one per hub
 however many workers share the uplink stream (two publishers would race on the member
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from hub.crypto import FieldCipher
 from hub.db import make_engine
+from hub.downlinks.bookings import BOOKINGS, BookingsPublisher
 from hub.downlinks.catalog import Published, Publisher, active_site_codes, publish_catalog
 from hub.downlinks.members import publish_member_delta
 from hub.downlinks.mqtt import BrokerTarget, OneShotPublisher, PublishFailed
@@ -44,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds between member-cache rounds")
     p.add_argument("--catalog-every", type=float, default=300.0,
                    help="seconds between catalog rounds (sent only when a version moved)")
+    p.add_argument("--bookings-every", type=float, default=15.0,
+                   help="seconds between pre-booking rounds (sent only when they changed)")
     p.add_argument("--once", action="store_true", help="one round of each, then exit")
     p.add_argument("--log-level", default="INFO")
     return p
@@ -55,6 +59,7 @@ class Round:
 
     catalogs: list[Published] = field(default_factory=list)
     members: list[Published] = field(default_factory=list)
+    bookings: list[Published] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # site, kind, reason
 
 
@@ -64,18 +69,20 @@ class DownlinkRounds:
     def __init__(
         self, engine: Engine, *, cipher: FieldCipher, publisher: Publisher,
         catalog_every: float, members_every: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic, bookings_every: float = 15.0,
     ) -> None:
         self.engine, self.cipher, self.publisher = engine, cipher, publisher
         self.catalog_every, self.members_every, self.clock = catalog_every, members_every, clock
-        self.next_catalog = self.next_members = 0.0
+        self.bookings_every = bookings_every
+        self.next_catalog = self.next_members = self.next_bookings = 0.0
+        self.bookings = BookingsPublisher(engine, publisher)
         self.catalog_sent: dict[str, int] = {}  # site -> version this process published
 
     def run_round(self) -> Round:
         """One round; PublishFailed (the broker is away) ends it early, to be retried."""
         done = Round()
         now = self.clock()
-        if now >= self.next_catalog or now >= self.next_members:
+        if now >= self.next_catalog or now >= self.next_members or now >= self.next_bookings:
             sites = active_site_codes(self.engine)
             if now >= self.next_catalog:
                 for site in sites:
@@ -85,7 +92,16 @@ class DownlinkRounds:
                 for site in sites:
                     self._one(done, site, MEMBERS, self._members)
                 self.next_members = now + self.members_every
+            if now >= self.next_bookings:
+                for site in sites:
+                    self._one(done, site, BOOKINGS, self._bookings)
+                self.next_bookings = now + self.bookings_every
         return done
+
+    def _bookings(self, done: Round, site: str) -> None:
+        sent = self.bookings.publish(site)
+        if sent is not None:
+            done.bookings.append(sent)
 
     def _catalog(self, done: Round, site: str) -> None:
         sent = publish_catalog(self.engine, site, self.publisher,
@@ -139,7 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      settings.mqtt_port)
             rounds = DownlinkRounds(engine, cipher=cipher, publisher=pub,
                                     catalog_every=args.catalog_every,
-                                    members_every=args.members_every)
+                                    members_every=args.members_every,
+                                    bookings_every=args.bookings_every)
             while not stop.is_set():
                 try:
                     rounds.run_round()
@@ -149,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     log.exception("downlink round failed")
                 if args.once:
                     break
-                stop.wait(min(1.0, args.members_every))
+                stop.wait(min(1.0, args.members_every, args.bookings_every))
     except PublishFailed as err:
         print(f"hub.downlinks: {err}", file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@ from protocol.topics import (
     device_downlink_topic,
     kitchen_filter,
     kitchen_topic,
+    portions_filter,
     site_downlink_topic,
     status_filter,
     status_topic,
@@ -71,6 +72,9 @@ def device_rules(site: str, device: str, *, kitchen: bool) -> list[AclRule]:
         AclRule("write", status_topic(site, device)),
         AclRule("read", own_down),
         AclRule("read", site_down),
+        # Portion counts (sold-out kiosk to kiosk): read the site's, publish only its own.
+        AclRule("read", portions_filter(site)),
+        AclRule("write", kitchen_topic(site, "portions", "sold", device)),
     ]
     if kitchen:
         # KDS and pickup boards take tickets straight from the kiosks' uplinks on the
@@ -79,6 +83,7 @@ def device_rules(site: str, device: str, *, kitchen: bool) -> list[AclRule]:
             AclRule("read", uplink_filter(site)),
             AclRule("read", kitchen_filter(site)),
             AclRule("write", kitchen_presence_topic(site, device)),
+            AclRule("write", _subtree(kitchen_topic(site, "portions", "prepared", "x"))),
         ]
     return rules
 
@@ -94,4 +99,7 @@ def hub_rules() -> list[AclRule]:
         AclRule("read", status_filter()),
         AclRule("write", all_device_down),
         AclRule("write", all_site_down),
+        # Portions set on the hub (hub.supply.portions), retained on the site's kitchen topic.
+        AclRule("write", _any(_subtree(kitchen_topic(_ANY_SITE, "portions", "prepared", "x")),
+                              _ANY_SITE)),
     ]

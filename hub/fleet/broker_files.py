@@ -14,6 +14,7 @@ from hub.fleet.acl import AclRule, device_rules, hub_rules
 from hub.models.devices import Device, DeviceKind
 from hub.models.fleet import BrokerAccount, BrokerAccountKind
 from hub.models.sites import Site
+from protocol.claim import kitchen_login
 
 PASSWORD_FILE = "canteen.passwd"
 ACL_FILE = "canteen.acl"
@@ -56,12 +57,15 @@ def render_broker_files(session: Session) -> BrokerFiles:
         passwd.append(f"{svc.username}:{svc.broker_hash}")
     for account, device, site in rows:
         kitchen = str(device.kind) in _KITCHEN_KINDS
-        acl += _user_block(
-            f"{device.kind} {device.code} at site {site.code}",
-            account.username,
-            device_rules(site.code, device.code, kitchen=kitchen),
-        )
-        passwd.append(f"{account.username}:{account.broker_hash}")
+        # A kitchen device's kitchen link has its own login (same password, same rights).
+        logins = [account.username, *([kitchen_login(account.username)] if kitchen else [])]
+        for login in logins:
+            acl += _user_block(
+                f"{device.kind} {device.code} at site {site.code}",
+                login,
+                device_rules(site.code, device.code, kitchen=kitchen),
+            )
+            passwd.append(f"{login}:{account.broker_hash}")
     users = tuple(line.split(":", 1)[0] for line in passwd)
     return BrokerFiles(
         password_file="".join(f"{line}\n" for line in passwd),

@@ -48,7 +48,41 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--service", help="service user name")
     out = sub.add_parser("write-broker-files", help="write canteen.passwd and canteen.acl")
     out.add_argument("--out", type=Path, required=True, help="directory, e.g. /etc/mosquitto")
+    dyn = sub.add_parser("dynsec-init", help="write the dynamic security plugin's first file")
+    dyn.add_argument("--out", type=Path, required=True,
+                     help="e.g. /var/lib/mosquitto/dynsec.json (Mosquitto must own it)")
+    dyn.add_argument("--admin-username", default="hub-dynsec")
+    dyn.add_argument("--admin-password-file", type=Path, required=True,
+                     help="the hub's plugin admin password (also CANTEEN_DYNSEC_PASSWORD_FILE)")
+    bridge = sub.add_parser("bridge-config", help="print a site broker's bridge block")
+    bridge.add_argument("--site", required=True, help="site code")
+    bridge.add_argument("--central", required=True, help="central broker host:port")
+    bridge.add_argument("--username", default=None)
+    bridge.add_argument("--password-file", type=Path, default=None)
+    bridge.add_argument("--cafile", type=Path, default=None, help="CA of the central broker")
     return p
+
+
+OFFLINE = ("bridge-config",)
+
+
+def _offline(args: argparse.Namespace) -> int:
+    """Commands that need no settings or database."""
+    from hub.fleet.bridge import BridgeSettings, render_bridge_config
+
+    host, _, port = args.central.rpartition(":")
+    if not host or not port.isdigit():
+        print("config error: --central: host:port", file=sys.stderr)
+        return EXIT_CONFIG
+    password = args.password_file.read_text().strip() if args.password_file else None
+    try:
+        print(render_bridge_config(BridgeSettings(
+            site=args.site, central_host=host, central_port=int(port), username=args.username,
+            password=password, cafile=args.cafile)), end="")
+    except ValueError as err:
+        print(f"config error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
 
 
 def _device_id(session: Session, code: str) -> int:
@@ -82,6 +116,16 @@ def run(session: Session, args: argparse.Namespace) -> int:
         else:
             done = revoke_service_credentials(session, username=args.service)
         print("revoked" if done else "had no credentials")
+    elif args.command == "dynsec-init":
+        from hub.fleet.dynsec import broker_config_lines, write_dynsec_config
+
+        path = write_dynsec_config(
+            session, args.out, admin_username=args.admin_username,
+            admin_password=args.admin_password_file.read_text().strip())
+        print(f"wrote {path}; chown mosquitto: it saves its changes there")
+        print("mosquitto.conf needs:\n" + broker_config_lines(path))
+        print(f"hub env: CANTEEN_DYNSEC_USERNAME={args.admin_username} "
+              f"CANTEEN_DYNSEC_PASSWORD_FILE={args.admin_password_file}")
     elif args.command == "write-broker-files":
         passwd, acl, files = write_broker_files(session, args.out)
         print(f"wrote {passwd} and {acl} ({len(files.users)} users)")
@@ -95,8 +139,16 @@ def run(session: Session, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m hub.fleet``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["monitor"]:
+        # Presence, commands, rollouts and alerts (issue 16): its own loop and options.
+        from hub.fleet.monitor import main as monitor_main
+
+        return monitor_main(argv[1:])
     logging.basicConfig(level=logging.WARNING)
     args = _parser().parse_args(argv)
+    if args.command in OFFLINE:
+        return _offline(args)
     try:
         settings = Settings()
     except ValidationError as err:

@@ -25,9 +25,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from hub.crm.campaign_channels import pending_messages
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError
+from hub.face.service import site_face_templates
 from hub.identity.entitlement import entitled_members, site_organisation
 from hub.identity.keys import site_identity_key
 from hub.identity.masking import mask_name
@@ -74,6 +76,12 @@ def current_rows(
         select(Member.id, Member.member_no, Member.name)
         .where(col(Member.active).is_(True), entitled)
     ).all()
+    # Greetings and complaint follow-ups waiting for the member's next visit (hub.crm).
+    messages = pending_messages(session, now=utcnow())
+    # Sealed face templates of consenting members, on their member-code row only (hub.face).
+    faces = site_face_templates(session, cipher=cipher, site_key=site_key,
+                                member_ids=[m for m, _, _ in members if m is not None],
+                                member_nos={m: no for m, no, _ in members if m is not None})
     for mid, member_no, name in members:
         if mid is None:
             continue
@@ -89,11 +97,14 @@ def current_rows(
             offline_limit_cents=(
                 account.offline_limit_cents if account else DEFAULT_OFFLINE_LIMIT_CENTS
             ),
+            messages=messages.get(mid, ()),
         )
         identifiers = [identifier_hash("member", member_no, site_key)]
         identifiers += [identifier_hash("card", c, site_key) for c in cards.get(mid, [])]
+        face = faces.get(mid)
         for digest in identifiers:
-            yield digest, row.model_copy(update={"identifier_hash": digest}).model_dump_json()
+            update = {"identifier_hash": digest, "face": face if digest == identifiers[0] else None}
+            yield digest, row.model_copy(update=update).model_dump_json()
 
 
 def refresh_site(session: Session, *, cipher: FieldCipher, site_id: int) -> int:

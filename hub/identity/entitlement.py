@@ -16,7 +16,7 @@ guest, or looked up online where the kiosk has the network.
 from __future__ import annotations
 
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from hub.models.members import Member
 from hub.models.sites import Site
@@ -36,3 +36,10 @@ def site_organisation(session: Session, site_id: int) -> int | None:
     if site is None:
         raise LookupError(f"site {site_id} not found")
     return site.organisation_id
+
+
+def member_site_ids(session: Session, organisation_id: int | None) -> list[int]:
+    """The sites a member of this organisation may eat at (the same rule, seen from them)."""
+    column = col(Site.organisation_id)
+    where = column.is_(None) if organisation_id is None else column == organisation_id
+    return list(session.exec(select(Site.id).where(where)).all())  # type: ignore[arg-type]

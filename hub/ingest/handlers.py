@@ -21,7 +21,14 @@ from sqlmodel import Session
 from hub.accounts.ledger import lock_accounts
 from hub.accounts.reconcile import post_order_payments
 from hub.coupons.redeem import Redemption, redeem_coupon
+from hub.crm.cases_ingest import mark_messages_shown, record_feedback
+from hub.crm.jobs import retag_on_ingest
+from hub.face.service import ingest_enrolments
+from hub.fleet.commands import record_results as record_command_results
 from hub.ingest.directory import KnownDevice
+from hub.supply.backflush import backflush
+from hub.supply.booking_pickups import pick_up_bookings
+from hub.supply.kitchen_portions import record_kitchen_portions
 from hub.tracking.service import record as record_tracking
 from protocol import Envelope, OrderPlaced
 
@@ -111,9 +118,15 @@ def redeem_coupons(conn: Connection, events: Sequence[Stored], counts: Counter[s
 # Uplink type -> side effects beyond the rows the writer stores for it. A type missing
 # here (and not a heartbeat) is dead-lettered as unsupported.
 HANDLERS: dict[str, tuple[Handler, ...]] = {
-    "order.placed": (track, post_payments, redeem_coupons),
+    # retag_on_ingest last: CRM tags and scores of the batch's members (savepoint).
+    # pick_up_bookings after post_payments: the batch's accounts are locked by then.
+    "order.placed": (track, post_payments, redeem_coupons, pick_up_bookings, backflush,
+                     mark_messages_shown, retag_on_ingest),
     "order.state": (track,),
-    "feedback.given": (),
+    "device.command_result": (record_command_results,),  # fleet remote commands
+    "feedback.given": (record_feedback,),  # per-dish ratings, complaint cases (CRM)
+    "face.enrolled": (ingest_enrolments,),  # consented face templates (issue 18)
+    "portions.recorded": (record_kitchen_portions,),  # KDS: cooked, left over (issue 17)
 }
 
 

@@ -36,6 +36,12 @@ WIRE_COLUMNS: dict[str, tuple[str, ...]] = {
     "device.heartbeat:config_version": (),
     "device.heartbeat:disk_free_mb": (),
     "device.heartbeat:uptime_s": (),
+    # Schema 1.1 heartbeat figures (issue 16): kept by hub.fleet.health, not by ingest.
+    "device.heartbeat:disk_total_mb": ("fleet_device_state.disk_total_mb",),
+    "device.heartbeat:dead_letters": ("fleet_device_state.dead_letters",),
+    # Schema 1.1: per-dish ratings (CRM) and the frames a face template averaged (not kept).
+    "feedback.given:dishes[].rating": ("crm_dish_rating.rating",),
+    "face.enrolled:frames": (),
 }
 
 # Column widths of the hub tables that are narrower than what the wire allows:

@@ -29,9 +29,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from hub.analytics.rollups import add_orders as add_to_rollups
 from hub.db_sets import chunks, in_set
 from hub.db_types import utcnow
 from hub.downlinks.members import HEARTBEAT_CACHE_KEY, note_cache_versions
+from hub.fleet.health import Beat, note_heartbeats
 from hub.ingest.classify import MAX_KEPT_BYTES, Accepted, Inbound, Rejected, classify
 from hub.ingest.db_errors import Fault, describe, fault_of
 from hub.ingest.directory import Directory, KnownDevice
@@ -296,8 +298,10 @@ class BatchWriter:
                 fresh.append(Stored(env, dev, member_id))
                 # Orders that say how they were priced are re-priced with the same engine
                 # from the hub's own data; older ones are checked against dish prices only.
+                # A booking's pick-up is priced by its booking (hub.supply.booking_pickups).
                 review = (
-                    reprice_order(conn, payload, site_id=dev.site_id)
+                    None if payload.booking_id is not None
+                    else reprice_order(conn, payload, site_id=dev.site_id)
                     if payload.pricing is not None
                     else reprice(payload, dishes)
                 )
@@ -330,6 +334,10 @@ class BatchWriter:
         if conflicts:
             conn.execute(_insert_ignore(conn, T_CONFLICT), conflicts)
         run_handlers(conn, fresh, self._effects)
+        # The dashboard's sales rollups: the new orders only, one upsert per table, last in
+        # the transaction (a refund locks the account, then the rollups: the same order).
+        add_to_rollups(conn, rows.orders, rows.lines, rows.payments,
+                       {dev.site_id: dev.tz for _, _, dev in events})
 
     def _modifiers(self, conn: Connection, rows: OrderRows) -> None:
         if not rows.modifiers:
@@ -348,6 +356,7 @@ class BatchWriter:
     def _heartbeats(
         self, conn: Connection, beats: Iterable[tuple[Accepted, KnownDevice]]
     ) -> None:
+        beats = list(beats)
         rows, caches = [], []
         for a, dev in sorted(beats, key=lambda b: b[1].device_id):  # lock order: device id
             hb = a.envelope.payload
@@ -370,6 +379,10 @@ class BatchWriter:
                          T_HEALTH.c.heartbeat_at < stmt.excluded.heartbeat_at),
         )
         conn.execute(stmt, rows)
+        # The fleet's health summary (latest figures, 5-minute buckets), same transaction.
+        note_heartbeats(conn, [Beat(dev.device_id, a.envelope.sent_at,
+                                    a.envelope.payload_as(DeviceHeartbeat))
+                               for a, dev in beats])
 
     @staticmethod
     def _dead_letter(rej: Rejected) -> Outcome:

@@ -21,6 +21,7 @@ from hub.models.identity import MemberCard
 from hub.models.members import Member
 from hub.services.common import commit_or_conflict, get_or_404
 from hub.services.members import member_public
+from hub.surveys.service import answers_of_member, erase_member_answers
 
 ERASED_NAME = "已删除 erased"
 
@@ -47,6 +48,7 @@ def personal_data(*, session: Session, cipher: FieldCipher, member_id: int) -> d
         ],
         "coupons": [c.model_dump(mode="json") for c in coupons],
         "ledger": [e.model_dump(mode="json") for e in ledger],
+        "survey_answers": answers_of_member(session, member_id),
         "exported_at": utcnow().isoformat(),
     }
 
@@ -68,6 +70,7 @@ def erase_member(*, session: Session, member_id: int, actor: str) -> Member:
     member.updated_at = now
     session.add(member)
     session.exec(delete(MemberCard).where(col(MemberCard.member_id) == member_id))
+    erase_member_answers(session, member_id)  # free text may name them
     for coupon in session.exec(
         select(Coupon).where(
             Coupon.member_id == member_id, Coupon.status == CouponStatus.ISSUED.value

@@ -2,8 +2,22 @@
 
 # Imported for their tables: SQLModel registers them in the metadata Alembic compares.
 import hub.models.accounts
+import hub.models.analytics
+import hub.models.crm  # CRM tags, rules, segments, scores (issue 13)
+import hub.models.crm_campaigns
+import hub.models.crm_cases
 import hub.models.downlinks
+import hub.models.face
+import hub.models.fleet_access
+import hub.models.fleet_health
 import hub.models.ingest
+import hub.models.member_portal  # member web page sign-in, sessions (issue 19)
+import hub.models.notify  # notification outbox, delivery log (issue 19)
+import hub.models.recommend
+import hub.models.supply
+import hub.models.supply_bookings
+import hub.models.supply_forecast
+import hub.models.surveys  # dish votes and short surveys (issue 19)
 import hub.models.tracking  # noqa: F401  (order tracking tables)
 from hub.models import coupons, identity  # noqa: F401  (member identifiers, coupons, promotions)
 from hub.models.catalog_names import (

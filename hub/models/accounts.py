@@ -14,6 +14,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from hub.db_types import StrEnumType
+
 # Registered with these tables so one import of this module brings the whole money schema.
 from hub.models import account_rules, audit  # noqa: F401
 from hub.models.audit import BIG_ID
@@ -108,8 +110,8 @@ class LedgerEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=sa.Column(BIG_ID, primary_key=True))
     member_id: int = Field(foreign_key="member.id")
-    account: AccountKind = Field(sa_type=sa.String(16))
-    kind: EntryKind = Field(sa_type=sa.String(16))
+    account: AccountKind = Field(sa_type=StrEnumType(AccountKind, 16))
+    kind: EntryKind = Field(sa_type=StrEnumType(EntryKind, 16))
     amount: int
     balance_after: int
     lot_id: int | None = Field(default=None, foreign_key="ledger_lot.id")
@@ -133,7 +135,7 @@ class LedgerLot(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
-    kind: LotKind = Field(sa_type=sa.String(16))
+    kind: LotKind = Field(sa_type=StrEnumType(LotKind, 16))
     # Idempotency key: "rule:<id>:<period>" for a grant, "order:<uuid>" for earned points.
     source_key: str = Field(max_length=80)
     meal_period: str | None = Field(default=None, max_length=32)
@@ -181,7 +183,8 @@ class OverdraftFlag(SQLModel, table=True):
     shortfall: dict[str, int] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     offline: bool = False
     placed_at: datetime = utc_field(nullable=False)
-    status: OverdraftStatus = Field(default=OverdraftStatus.OPEN, sa_type=sa.String(16), index=True)
+    status: OverdraftStatus = Field(default=OverdraftStatus.OPEN,
+                                   sa_type=StrEnumType(OverdraftStatus, 16), index=True)
     resolved_by: str | None = Field(default=None, max_length=64)
     resolved_at: datetime | None = utc_field()
     resolution_note: str | None = Field(default=None, max_length=200)

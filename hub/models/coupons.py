@@ -11,7 +11,7 @@ from pydantic import Field as PydanticField
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from hub.db_types import UTCDateTime
+from hub.db_types import StrEnumType, UTCDateTime
 from hub.models.base import created_at_field, json_list_field, utc_field
 from hub.models.bounds import MAX_ID
 from hub.models.patch import PatchModel
@@ -64,8 +64,9 @@ class CouponTemplate(CouponTemplateBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True)
-    kind: CouponKind = Field(sa_type=sa.String(16))
-    auto_issue: AutoIssue = Field(default=AutoIssue.NONE, sa_type=sa.String(16))
+    kind: CouponKind = Field(sa_type=StrEnumType(CouponKind, 16))
+    auto_issue: AutoIssue = Field(default=AutoIssue.NONE,
+                                  sa_type=StrEnumType(AutoIssue, 16))
     created_at: datetime = created_at_field()
 
 
@@ -187,7 +188,7 @@ class Promotion(PromotionBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True)
-    kind: PromotionKind = Field(sa_type=sa.String(16))
+    kind: PromotionKind = Field(sa_type=StrEnumType(PromotionKind, 16))
     created_at: datetime = created_at_field()
     updated_at: datetime | None = utc_field()
 

@@ -35,6 +35,9 @@ class DeviceConfigRow(SQLModel, table=True):
     heartbeat_interval_s: int = Field(default=30, ge=5, le=3600)
     idle_reset_s: int = Field(default=90, ge=10, le=3600)
     offline_sales: bool = True
+    # Schema-1.1 settings (languages, layout, hardware; protocol's OPTION_FIELDS), set by
+    # the fleet pages and rollouts (issue 16) and validated with protocol's DeviceConfig.
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     digest: str = Field(default="", max_length=64)
     published_at: datetime | None = utc_field()
 

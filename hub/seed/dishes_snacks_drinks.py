@@ -103,7 +103,7 @@ DRINK_DISHES: tuple[Dish, ...] = (
            price=300, tags="vegan", nut=(0.0, 0.0, 28.0, 10), periods="LDN"),
     _drink("mung-bean-soup", ("绿豆汤", "Mung Bean Soup"),
            ("清热消暑甜绿豆汤", "Lightly sweet mung bean soup, served cool"),
-           price=200, tags="vegan", nut=(4.0, 0.5, 24.0, 5), periods="LD"),
+           price=200, tags="vegan dessert", nut=(4.0, 0.5, 24.0, 5), periods="LD"),
     _drink("lemon-tea", ("柠檬红茶", "Lemon Black Tea"),
            ("鲜柠檬冰红茶", "Iced black tea with fresh lemon"),
            price=500, tags="vegan", nut=(0.0, 0.0, 22.0, 10)),

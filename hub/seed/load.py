@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from hub.crypto import FieldCipher
+from hub.db_types import utcnow
 from hub.models import (
     Device,
     DeviceKind,
@@ -43,6 +44,7 @@ from hub.seed.people import DEMO_PASSWORD, DEMO_USERS, MemberSeed, generate_memb
 from hub.seed.records import Dish as DishSeed
 from hub.seed.sites import REFERENCE_TIME, SITES, TIMEZONE
 from hub.settings import Settings
+from hub.supply.demo_seed import seed_supply
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +272,9 @@ def seed_demo(
         dish_ids = {d.code: d.id for d in dish_rows if d.id is not None}
         menus, menu_items = _write_menus(session, dish_ids)
         set_meals = _write_set_meals(session, dish_ids)
+        # Recipes and a first delivery into every site's stock (issue 17, hub.supply).
+        seed_supply(session, dish_ids=dish_ids, at=utcnow(), site_ids=[
+            s.id for s in session.exec(select(Site)) if s.id is not None])
         orgs = {o.code: o.id for o in session.exec(select(Organisation)) if o.id is not None}
         members = _add_all(session, (_member_row(m, cipher, orgs)
                                      for m in generate_members(seed)))

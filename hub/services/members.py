@@ -19,6 +19,7 @@ from hub.coupons.issue import welcome_new_member
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError
+from hub.face import service as face_svc
 from hub.models.members import Member, MemberCreate, MemberPublic, MemberUpdate
 from hub.models.validators import normalise_phone
 from hub.services.common import commit_or_conflict, exists, fetch_page, get_or_404, ilike_any
@@ -191,6 +192,8 @@ def update_member(
         if key in _CONSENTS:
             previous = getattr(member, f"{key}_at")
             setattr(member, f"{key}_at", _consent_time(value, previous, now))
+            if key == "consent_face" and not value:  # PIPL: the template goes with it
+                face_svc.forget(session, member_id=member_id, actor=actor)
         elif key == "phone":
             _set_phone(session, member, value, cipher)
         else:
@@ -209,6 +212,7 @@ def delete_member(
 ) -> None:
     """Erase a member (audited, fields masked); refused while orders reference it."""
     member = get_member(session=session, member_id=member_id)
+    face_svc.forget(session, member_id=member_id, actor=actor)  # erased with the member
     before = _profile(member, cipher) if cipher is not None else {
         k: getattr(member, k) for k in _PROFILE if k != "phone"}
     session.delete(member)

@@ -8,6 +8,7 @@ Every public method catches the diner-facing refusals and puts ONE bilingual mes
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,8 @@ from kiosk.controllers.cart import CartController, CheckoutResult
 from kiosk.controllers.context import Services, Session
 from kiosk.controllers.detail import DetailController, SetMealController
 from kiosk.controllers.done import DoneController
+from kiosk.controllers.face import FaceController
+from kiosk.controllers.face_steps import FaceSteps
 from kiosk.controllers.identify import (
     CardIdentifier,
     GuestIdentifier,
@@ -34,8 +37,12 @@ from kiosk.controllers.steps import StepActions
 from kiosk.controllers.views import MemberView, PeriodView, member_view
 from kiosk.i18n import LANGUAGES, Lang, Text
 from kiosk.services import offers
+from kiosk.services.bookings import BookingDesk, BookingView, is_booking_code
 from kiosk.services.devices import DeviceEvent
 from kiosk.services.errors import KioskError, NoMenu
+from kiosk.services.face import FaceService
+from kiosk.services.member_messages import screen_greetings
+from kiosk.services.ordering import new_checkout_id
 from protocol.member_cache import CachedMember
 from rules.errors import RulesError
 
@@ -54,9 +61,11 @@ class Step(StrEnum):
     CART = "cart"
     DONE = "done"
     FEEDBACK = "feedback"
+    FACE = "face"  # face-ID: find, turn the head, confirm (kiosk.controllers.face)
+    FACE_ENROL = "face_enrol"  # face-ID enrolment: QR/card, consent, capture
 
 
-CAMERA_STEPS = frozenset({Step.IDENTIFY, Step.CART})
+CAMERA_STEPS = frozenset({Step.IDENTIFY, Step.CART, Step.FACE_ENROL})
 
 
 @dataclass(frozen=True)
@@ -74,9 +83,11 @@ class JourneyState:
     guest: bool = False
     message: Text | None = None
     catalog_version: int | None = None
+    # A pre-booking of this meal the identified member may pick up (kiosk.services.bookings).
+    booking: BookingView | None = None
 
 
-class JourneyController(StepActions, Observable[JourneyState]):
+class JourneyController(FaceSteps, StepActions, Observable[JourneyState]):
     """Owns the session and the step controllers; the only entry point for the diner screens."""
 
     def __init__(self, services: Services) -> None:
@@ -103,6 +114,8 @@ class JourneyController(StepActions, Observable[JourneyState]):
         self.cart = CartController(services, self.session)
         self.done = DoneController(services)
         self.last_checkout: CheckoutResult | None = None
+        self.face = FaceController(self, FaceService(services.store, services.members.site_key))
+        self.bookings = BookingDesk(services.store, services.catalog, services.clock)
         self._refresh_frame(self.s.clock.now())
 
     # ---- plumbing -------------------------------------------------------------------------
@@ -139,6 +152,15 @@ class JourneyController(StepActions, Observable[JourneyState]):
         super()._update(**changes)
         if self.state.step is not before:
             self._camera_for(self.state.step)
+            self._mark_session(self.state.step)
+
+    def _mark_session(self, step: Step) -> None:
+        """Tell the agent whether a diner is mid-order: it holds updates until idle (fleet)."""
+        try:
+            self.s.store.set_hardware_status(
+                "session", "idle" if step is Step.IDLE else f"busy@{time.time():.0f}")
+        except EdgeError as err:  # a hint for the agent; the diner is never stopped by it
+            log.warning("session state not stored: %s", err)
 
     def _camera_for(self, step: Step) -> None:
         """The camera looks for codes only on identify (member codes) and cart (coupons)."""
@@ -150,8 +172,10 @@ class JourneyController(StepActions, Observable[JourneyState]):
                      ) -> MemberView:
         snap = self.s.catalog.snapshot
         diet = Filters.from_profile(member).labels()
+        now = self.s.clock.now()
         return member_view(member, offers.tier_name(snap, member.tier), ask_feedback_for,
-                           offers=offers.promotion_texts(snap, self.s.clock.now()), diet=diet)
+                           offers=offers.promotion_texts(snap, now), diet=diet,
+                           greetings=screen_greetings(member, now))
 
     # ---- frame: language, text size, clock -------------------------------------------------
 
@@ -188,13 +212,14 @@ class JourneyController(StepActions, Observable[JourneyState]):
     def reset(self) -> None:
         """Back to attract; forget the diner, the cart and every screen's state (privacy)."""
         self.session.__init__()  # type: ignore[misc]
+        self.face.clear()  # no face data outlives the diner
         self.idle.stop()
         self.done.clear()
         self.menu._set(type(self.menu.state)())
         self.detail._set(type(self.detail.state)())
         self.set_meal._set(type(self.set_meal.state)())
         self.cart._set(type(self.cart.state)())
-        self._update(step=Step.IDLE, member=None, guest=False, message=None,
+        self._update(step=Step.IDLE, member=None, guest=False, message=None, booking=None,
                      lang=self.s.config.default_language, large_text=self.s.config.large_text)
         self._refresh_frame(self.s.clock.now())
 
@@ -222,6 +247,18 @@ class JourneyController(StepActions, Observable[JourneyState]):
         if self.state.step is Step.CART and event.kind == "code":
             self.scan_coupon(event.value)
             return
+        if self.state.step is Step.FACE_ENROL:
+            self.face_enrol_device_event(event)
+            return
+        if self.state.step is Step.FACE:  # QR/card still work on the face screen
+            self.face.clear()
+            self._update(step=Step.IDENTIFY)
+        if event.kind == "code" and is_booking_code(event.value) \
+                and self.state.step in (Step.IDLE, Step.IDENTIFY, Step.MENU):
+            if self.state.step is Step.IDLE:
+                self.start()
+            self.pick_up_booking(event.value)
+            return
         if self.state.step in (Step.IDLE, Step.IDENTIFY):
             if self.state.step is Step.IDLE:
                 self.start()
@@ -245,7 +282,40 @@ class JourneyController(StepActions, Observable[JourneyState]):
             greeting = self._member_view(member, self.session.previous_order_id)
         # a member's consented profile pre-sets the filters; they can switch them off
         self.menu.load(Filters.from_profile(member) if member is not None else Filters())
-        self._update(step=Step.MENU, member=greeting, guest=member is None, message=None)
+        booking = None
+        if member is not None:
+            waiting = self._guard(lambda: self.bookings.open_for(member.member_id, period.code))
+            booking = waiting[0] if waiting else None
+        self._update(step=Step.MENU, member=greeting, guest=member is None, message=None,
+                     booking=booking)
+        return True
+
+    # ---- pre-booking pick-up ----------------------------------------------------------------
+
+    def pick_up_booking(self, code: str | None = None) -> bool:
+        """Hand over a pre-booked meal: the member's booking offered on the menu (no
+        ``code``), or the booking of a scanned pick-up QR. The booked dishes go to the
+        kitchen as an order paid by the booking; True when the order number shows."""
+        self._touch()
+        booking_id = code if code is not None else (
+            self.state.booking.booking_id if self.state.booking is not None else None)
+        if booking_id is None:
+            return False
+        period = self.s.catalog.meal_period(self.s.clock.now())
+        booking = self._guard(lambda: self.bookings.find(
+            booking_id, period.code if period is not None else None))
+        if booking is None:
+            return False
+        if self.session.checkout_id is None:
+            self.session.checkout_id = new_checkout_id()
+        order_id = self.session.checkout_id
+        recorded = self._guard(lambda: self.bookings.pick_up(booking, order_id=order_id))
+        if recorded is None:
+            return False
+        self.session.checkout_id = None
+        self.session.last_order_id = recorded.order_id
+        self.done.show_pickup(recorded, booking.member_id)
+        self._update(step=Step.DONE, message=None, booking=None)
         return True
 
     def rate_previous_meal(self) -> None:

@@ -9,7 +9,7 @@ from kiosk.controllers.context import Services, Session
 from kiosk.controllers.observable import Observable
 from kiosk.controllers.views import DishCard, dish_card
 from kiosk.i18n import Text, text_of
-from kiosk.recommend import RecommendContext, recommend
+from kiosk.recommend import RecommendContext, explain, recommend
 from protocol.member_cache import CachedMember
 from protocol.payloads.catalog import BuildSetMeal, Dish
 from rules.dietary import ALLERGENS, PREFERENCES, DietaryFilter
@@ -90,6 +90,7 @@ class MenuState:
     categories: tuple[Category, ...] = ()
     set_meals: tuple[SetMealCard, ...] = ()
     recommended: tuple[DishCard, ...] = ()
+    reason: Text | None = None  # one line on why the recommended row holds what it holds
     filters: Filters = field(default_factory=Filters)
     hidden_count: int = 0
 
@@ -121,9 +122,12 @@ class MenuController(Observable[MenuState]):
         local = cat.local_time(now)
         member = self.session.member
         context = RecommendContext(self.s.config.site_id, period.code, now, local.weekday(),
-                                   member.member_id if member else None)
+                                   member.member_id if member else None,
+                                   preferences=tuple(member.preferences) if member else (),
+                                   period_name=(period.name_zh, period.name_en))
         recs = recommend(self.s.recommender, context, dishes, self.session.diet,
                          self.s.config.recommendations)
+        why = explain(self.s.recommender, context, recs)
         snap = cat.snapshot
         set_meals = tuple(
             SetMealCard(sm.id, Text(sm.name_zh, sm.name_en), format_cents(sm.price_cents),
@@ -137,6 +141,7 @@ class MenuController(Observable[MenuState]):
                              for c in cat.category_order(list(categories))),
             set_meals=set_meals,
             recommended=tuple(dish_card(d, cat.is_weighed(d)) for d in recs),
+            reason=Text(why.zh, why.en) if why is not None and recs else None,
             filters=filters,
             hidden_count=len(dishes) - len(shown),
         ))

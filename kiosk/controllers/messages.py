@@ -54,6 +54,17 @@ def message_for(err: BaseException) -> Text:
             return _("This coupon belongs to another member.")
         case k.CouponUnknown():
             return _("This kiosk does not know this coupon yet. Please ask at the counter.")
+        case k.BookingNotFound():
+            return Text("没有找到今天的这笔预订，请到柜台咨询。",
+                        "We could not find this booking for today. Please ask at the counter.")
+        case k.BookingNotNow():
+            return Text("这笔预订不是本餐次的，请在预订的餐次来取。",
+                        "This booking is for another meal. Please come back at that meal.")
+        case k.BookingTaken() if err.order_no:
+            return Text(f"这笔预订已经取过了（订单 {err.order_no}）。",
+                        f"This booking was already picked up (order {err.order_no}).")
+        case k.BookingTaken():
+            return Text("这笔预订已经取过了。", "This booking was already picked up.")
         case k.OrderNotRecorded():
             return _("Your order could not be saved, nothing was charged. Please try again.")
         case k.FeedbackNotRecorded():

@@ -177,3 +177,8 @@ class StepActions:
         """Tick or untick a quick feedback tag."""
         self._touch()
         self._guard(lambda: self.done.toggle_tag(code))
+
+    def rate_dish(self, dish_id: str, score: int) -> None:
+        """Rate one dish of the order (1-5)."""
+        self._touch()
+        self._guard(lambda: self.done.rate_dish(dish_id, score))

@@ -21,6 +21,9 @@ class Badge:
     label: Text
 
 
+NO_ORIGIN = Text("", "")
+
+
 @dataclass(frozen=True)
 class DishCard:
     """One dish as the menu shows it."""
@@ -39,6 +42,7 @@ class DishCard:
     kcal: int | None
     image: str | None
     sold_out: bool
+    origin: Text = NO_ORIGIN  # where today's main ingredients came from (if published)
 
 
 def dish_card(dish: Dish, weighed: bool) -> DishCard:
@@ -63,7 +67,18 @@ def dish_card(dish: Dish, weighed: bool) -> DishCard:
         kcal=dish.kcal,
         image=dish.image,
         sold_out=dish.sold_out,
+        origin=origin_text(dish),
     )
+
+
+def origin_text(dish: Dish) -> Text:
+    """The diner-facing "食材来源：鸡腿肉 绿源农场 批次 …" line; empty when unpublished."""
+    if not dish.origins:
+        return NO_ORIGIN
+    zh = "；".join(f"{o.ingredient_zh} {o.supplier_zh} 批次 {o.lot_date}" for o in dish.origins)
+    en = "; ".join(f"{o.ingredient_en}: {o.supplier_en}, lot {o.lot_date}"
+                   for o in dish.origins)
+    return Text("食材来源：" + zh, "Sourced: " + en)
 
 
 @dataclass(frozen=True)
@@ -80,11 +95,13 @@ class MemberView:
     ask_feedback_for: str | None = None  # order id of the last meal, not yet rated
     bonus_text: str = ""  # top-up bonus, spent after the paid balance ("" when none)
     diet: tuple[Text, ...] = ()  # filters pre-set from the member's profile
+    greetings: tuple[Text, ...] = ()  # CRM greetings, follow-ups (kiosk.services.member_messages)
 
 
 def member_view(member: CachedMember, tier: Text | None,
                 ask_feedback_for: str | None = None, *,
-                offers: tuple[Text, ...] = (), diet: tuple[Text, ...] = ()) -> MemberView:
+                offers: tuple[Text, ...] = (), diet: tuple[Text, ...] = (),
+                greetings: tuple[Text, ...] = ()) -> MemberView:
     """Greeting data for a cached member (``tier``: the catalog's tier name)."""
     return MemberView(
         member_id=member.member_id,
@@ -97,6 +114,7 @@ def member_view(member: CachedMember, tier: Text | None,
         ask_feedback_for=ask_feedback_for,
         bonus_text=format_cents(member.bonus_cents) if member.bonus_cents else "",
         diet=diet,
+        greetings=greetings,
     )
 
 

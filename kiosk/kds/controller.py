@@ -13,6 +13,7 @@ from edge_agent.kitchen.kds_store import KdsStore
 from edge_agent.kitchen.link import LinkStatus
 from edge_agent.kitchen.tickets import Ticket, age_level, all_day, open_per_station
 from kiosk.i18n import translate
+from kiosk.kds.portions import WORDS as PORTION_WORDS
 from kiosk.kds.stations import StationNames
 
 # Bump-bar keys (a bump bar is a USB keyboard with few keys): digits pick a card.
@@ -34,6 +35,7 @@ def labels(language: str) -> dict[str, str]:
         "bump": translate(lang, "Bump"),
         "recall": translate(lang, "Recall"),
         "undo": translate(lang, "Undo"),
+        "portions": PORTION_WORDS["zh" if language == "zh" else "en"]["button"],
     }
 
 

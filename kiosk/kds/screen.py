@@ -21,6 +21,8 @@ from kivy.uix.boxlayout import BoxLayout
 
 from edge_agent.kitchen.link import LinkStatus
 from kiosk.kds.controller import KdsController, labels
+from kiosk.kds.portions import KdsPortions
+from kiosk.kds.portions_view import PortionsPanel
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).with_name("kds.kv")
@@ -95,6 +97,14 @@ class KdsRoot(BoxLayout):
         """A button or bump-bar key."""
         if self.controller.key(key):
             self.refresh()
+
+    def open_portions(self) -> PortionsPanel:
+        """The portions panel: the meal's plan, record cooked and left over."""
+        c = self.controller
+        panel = PortionsPanel(KdsPortions(c.store, c.lang, c.now), self.font)
+        panel.open()
+        self.portions_panel = panel
+        return panel
 
     def tap(self, order_id: str, station: str) -> None:
         """A touch on a card."""

@@ -15,6 +15,8 @@ KV_FILES = (
     "cart.kv",
     "done.kv",
     "feedback.kv",
+    "face.kv",
+    "diagnostics.kv",
     "root.kv",
 )
 """Loaded in this order: shared widget rules first, the root last."""
@@ -32,7 +34,9 @@ def load_kv() -> None:
     from kiosk.screens import (  # noqa: F401  (classes must exist before their rules)
         cart,
         detail,
+        diagnostics,
         done,
+        face,
         feedback,
         identify,
         idle,

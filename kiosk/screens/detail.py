@@ -19,6 +19,7 @@ class DetailScreen(KioskScreen):
     description = StringProperty("")
     facts = StringProperty("")
     allergens = StringProperty("")
+    origin = StringProperty("")  # supplier and lot date of the main ingredients (issue 17)
     option_groups = ListProperty([])
     quantity = NumericProperty(1)
     price = StringProperty("")

@@ -1,13 +1,46 @@
-"""Feedback: five faces and a few quick tags, all optional."""
+"""Feedback: five faces, a few quick tags, and a row of stars per dish; all optional."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.widgets import FaceButton, sync_buttons
+from kiosk.screens.widgets import FaceButton, sync_buttons, sync_rows
+
+STARS = (1, 2, 3, 4, 5)
+
+
+class DishRatingRow(BoxLayout):
+    """A dish of the order and five star buttons; the screen passes taps to the journey."""
+
+    dish_id = StringProperty("")
+    name = StringProperty("")
+    rating = NumericProperty(0)
+
+    def on_kv_post(self, _base: Any) -> None:
+        """Five buttons once the row's layout exists."""
+        self._sync()
+
+    def on_rating(self, _instance: Any, _value: Any) -> None:
+        """Highlight the stars up to the rating."""
+        self._sync()
+
+    def _sync(self) -> None:
+        if "stars" not in self.ids:
+            return
+        rows = [{"code": n, "text": "★" if n <= self.rating else "☆",
+                 "selected": n <= self.rating} for n in STARS]
+        sync_buttons(self.ids.stars, rows, self._tap, compact=True)
+
+    def _tap(self, score: int) -> None:
+        screen = self.parent
+        while screen is not None and not isinstance(screen, FeedbackScreen):
+            screen = screen.parent
+        if screen is not None:
+            screen.rate_dish(self.dish_id, score)
 
 
 class FeedbackScreen(KioskScreen):
@@ -16,6 +49,8 @@ class FeedbackScreen(KioskScreen):
     rating = NumericProperty(0)
     faces = ListProperty([])
     tags = ListProperty([])
+    dishes = ListProperty([])
+    dishes_rated = BooleanProperty(False)
     thanks = StringProperty("")
 
     def on_faces(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
@@ -25,6 +60,14 @@ class FeedbackScreen(KioskScreen):
     def on_tags(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
         """One toggle per quick tag."""
         sync_buttons(self.ids.tag_grid, rows, self.toggle_tag)
+
+    def on_dishes(self, _instance: Any, rows: list[dict[str, Any]]) -> None:
+        """One row of stars per dish of the order."""
+        sync_rows(self.ids.dish_box, rows, DishRatingRow)
+
+    def rate_dish(self, dish_id: str, score: int) -> None:
+        """Rate one dish."""
+        self.journey.rate_dish(dish_id, score)
 
     def rate(self, score: int) -> None:
         """Choose a face."""

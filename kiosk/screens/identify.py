@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
+from kiosk.controllers.face_texts import T
 from kiosk.screens.base import KioskScreen
 
 
@@ -15,3 +16,16 @@ class IdentifyScreen(KioskScreen):
     def continue_as_guest(self) -> None:
         """Order without identifying."""
         self.journey.identify("guest")
+
+    @staticmethod
+    def face_text(key: str, lang: str) -> str:
+        """A face-ID label in the diner's language (kiosk.controllers.face_texts)."""
+        return T[key].in_lang(lang)
+
+    def open_face(self) -> None:
+        """Identify by face (a message says so when this kiosk cannot)."""
+        self.journey.open_face()
+
+    def open_face_enrol(self) -> None:
+        """Set up Face ID: QR/card, consent, a few frames."""
+        self.journey.open_face_enrol()

@@ -19,9 +19,11 @@ class MenuScreen(KioskScreen):
     filters = ListProperty([])
     dishes = ListProperty([])
     recommended = ListProperty([])
+    rec_reason = StringProperty("")
     weight = StringProperty("")
     hidden = StringProperty("")
     rate_previous = BooleanProperty(False)
+    booking_text = StringProperty("")  # "pick up your booking" when the member has one now
     cart_summary = StringProperty("")
     empty_text = StringProperty("")
 
@@ -51,6 +53,10 @@ class MenuScreen(KioskScreen):
     def open_cart(self) -> None:
         """Go to the cart."""
         self.journey.open_cart()
+
+    def pick_up_booking(self) -> None:
+        """Hand over the member's pre-booked meal."""
+        self.journey.pick_up_booking()
 
     def rate_previous_meal(self) -> None:
         """Rate the member's previous meal first."""

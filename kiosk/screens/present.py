@@ -149,6 +149,7 @@ def member_line(member: Any, lang: str) -> str:
     extra = [tr("Filters from your profile: {names}", lang,
                 names=join([t.in_lang(lang) for t in member.diet], lang))] if member.diet else []
     extra += [t.in_lang(lang) for t in member.offers]
+    extra += [t.in_lang(lang) for t in getattr(member, "greetings", ())]
     return "\n".join([line, " · ".join(extra)]) if extra else line
 
 

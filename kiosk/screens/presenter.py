@@ -16,14 +16,16 @@ from kivy.clock import Clock, mainthread
 
 from kiosk.screens import present as p
 from kiosk.screens.background import KivyBackground
+from kiosk.screens.face import render_face
+from kiosk.services.bookings import PAID_BY_BOOKING
 
 log = logging.getLogger(__name__)
 
-STEP_SCREENS = {"set_meal": "setmeal"}
-PARTS = ("menu", "detail", "setmeal", "cart", "done")
+STEP_SCREENS = {"set_meal": "setmeal", "face_enrol": "face"}
+PARTS = ("menu", "detail", "setmeal", "cart", "done", "face")
 """What the presenter draws besides the frame, one per controller."""
 SCREEN_PARTS = {"menu": "menu", "detail": "detail", "setmeal": "setmeal", "cart": "cart",
-                "done": "done", "feedback": "done"}
+                "done": "done", "feedback": "done", "face": "face"}
 """Which part a screen shows."""
 """Journey step -> screen name, where they differ."""
 
@@ -60,7 +62,7 @@ class Presenter:
         if j is None:
             return
         parts = {"frame": j, "menu": j.menu, "detail": j.detail, "setmeal": j.set_meal,
-                 "cart": j.cart, "done": j.done}
+                 "cart": j.cart, "done": j.done, "face": j.face}
         for name, observable in parts.items():
             self._unsubscribe.append(observable.subscribe(self._marker(name)))
         self._dirty.update(parts)
@@ -220,6 +222,10 @@ class Presenter:
         menu.member_line = p.member_line(st.member, lang) if st.member else \
             (p.tr("Ordering as a guest", lang) if st.guest else "")
         menu.rate_previous = bool(st.member and st.member.ask_feedback_for)
+        menu.booking_text = st.booking.button.in_lang(lang) if st.booking is not None else ""
+
+    def _render_face(self) -> None:
+        render_face(self.root.screen("face"), self.journey.face.state, self.lang)
 
     def _render_menu(self) -> None:
         st = self.journey.menu.state
@@ -251,6 +257,7 @@ class Presenter:
             rows = [p.dish_row(d, lang, screen.pick) for d in (cat.dishes if cat else ())]
         assign(screen, "dishes", rows)  # an unchanged list must not refresh the RecycleView
         assign(screen, "recommended", [p.dish_row(d, lang, screen.pick) for d in st.recommended])
+        screen.rec_reason = st.reason.in_lang(lang) if st.reason is not None else ""
         screen.empty_text = p.tr("Nothing matches your filters.", lang) if st.period else \
             p.tr("No meal is being served right now.", lang)
         screen.hidden = p.tr("{count} dishes hidden by your filters", lang,
@@ -273,6 +280,7 @@ class Presenter:
         screen.title = card.name.in_lang(lang)
         screen.subname = p.other(card.name, lang)
         screen.description = card.description.in_lang(lang)
+        screen.origin = card.origin.in_lang(lang)
         screen.facts, screen.allergens = p.dish_facts(card, lang)
         assign(screen, "option_groups", p.option_groups(st.options, lang))
         screen.quantity = st.qty
@@ -341,10 +349,16 @@ class Presenter:
                                                 amount=st.counter_due_text)
         done.receipt_ok = st.printer_message is None
         done.receipt = p.receipt_line(st, lang)
+        if st.booking_pickup:  # a pre-booking handed over: paid when booked, no receipt
+            done.receipt = PAID_BY_BOOKING.in_lang(lang)
         fb = self.root.screen("feedback")
         assign(fb, "faces", [{"score": s, "text": p.FACES[s](lang), "selected": s == st.rating}
                     for s in self.journey.done.faces])
         assign(fb, "tags", [{"code": c, "text": t.in_lang(lang), "selected": c in st.tags}
                    for c, t in self.journey.done.tag_choices])
+        given = dict(st.dish_ratings)
+        assign(fb, "dishes", [{"dish_id": d, "name": t.in_lang(lang), "rating": given.get(d, 0)}
+                              for d, t in st.dishes])
         fb.rating = st.rating or 0
+        fb.dishes_rated = bool(given)  # rating dishes alone may be sent
         fb.thanks = p.tr("Thank you for your feedback!", lang) if st.feedback_sent else ""

@@ -13,6 +13,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.screens.cart import CartScreen
 from kiosk.screens.detail import DetailScreen
 from kiosk.screens.done import DoneScreen
+from kiosk.screens.face import FaceScreen
 from kiosk.screens.feedback import FeedbackScreen
 from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.idle import IdleScreen
@@ -28,6 +29,7 @@ SCREENS = {
     "cart": CartScreen,
     "done": DoneScreen,
     "feedback": FeedbackScreen,
+    "face": FaceScreen,  # face-ID: identify and enrol (issue 18)
 }
 """Screen name -> class; names match the journey controller's steps."""
 
@@ -56,6 +58,10 @@ class DinerRoot(FloatLayout):
 
         self.presenter = Presenter(self, self.controllers, self.services)
         self.presenter.start()
+        from kiosk.screens.diagnostics import attach_remote
+
+        # the fleet's remote commands and pushed settings (kiosk.controllers.remote)
+        self.remote = attach_remote(self)
 
     @property
     def manager(self) -> ScreenManager:

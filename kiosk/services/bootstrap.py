@@ -12,6 +12,7 @@ from hardware.readers.devices import BarcodeScanner, LineCardReader, Rdm6300Read
 from hardware.scale import ContinuousScale
 from kiosk.config import KioskConfig
 from kiosk.controllers.context import Services
+from kiosk.model_recommender import ModelRecommender
 from kiosk.recommend import PopularityRecommender, Recommender
 from kiosk.services.catalog import CatalogService
 from kiosk.services.clock import Clock, SystemClock
@@ -106,7 +107,8 @@ def build_services(
         config=config, store=store, clock=clock, catalog=catalog, members=members,
         orders=orders, history=history, receipts=ReceiptService(printing),
         scale=ScaleService(scale), connectivity=connectivity,
-        recommender=recommender or PopularityRecommender(history),
+        recommender=recommender or ModelRecommender(
+            store, PopularityRecommender(history), config.timezone),
         coupons=coupons, events=events,
     )
     return Runtime(services, events)

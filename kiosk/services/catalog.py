@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from edge_agent import portions
 from edge_agent.store import DeviceStore
 from kiosk.i18n import Text
 from kiosk.services import offers
@@ -27,16 +28,26 @@ class CatalogService:
         self.tz = ZoneInfo(timezone)
         self._snapshot: CatalogSnapshot | None = None
         self._version: int | None = None
+        # (meal period, dish) with no portions left, from the site's portion counts
+        self._gone: frozenset[tuple[str, str]] = frozenset()
 
     def refresh(self) -> bool:
-        """Re-read the catalog if the agent applied a new version; True when it changed."""
+        """Re-read the catalog if the agent applied a new version, and the portions left;
+        True when either changed (a dish sold out or back)."""
+        gone = self._portions_gone()
+        changed = gone != self._gone
+        self._gone = gone
         version = self.store.versions().get("catalog")
         if version == self._version and self._snapshot is not None:
-            return False
+            return changed
         self._snapshot = self.store.catalog()
         self._version = version
         log.info("catalog version %s loaded", version)
         return True
+
+    def _portions_gone(self) -> frozenset[tuple[str, str]]:
+        day = self.store.clock().astimezone(self.tz).date().isoformat()
+        return portions.sold_out(self.store.conn, device_id=self.store.device_id, day=day)
 
     @property
     def snapshot(self) -> CatalogSnapshot | None:
@@ -80,7 +91,14 @@ class CatalogService:
         if menu is None:
             return []
         dishes = {d.id: d for d in snap.dishes}
-        return [dishes[i.dish_id] for i in menu.items if i.available and i.dish_id in dishes]
+        return [self._counted(dishes[i.dish_id], period) for i in menu.items
+                if i.available and i.dish_id in dishes]
+
+    def _counted(self, dish: Dish, period: str) -> Dish:
+        """The dish, sold out when the site's portion counts say none is left."""
+        if dish.sold_out or (period, dish.id) not in self._gone:
+            return dish
+        return dish.model_copy(update={"sold_out": True})
 
     def dish(self, dish_id: str) -> Dish | None:
         """The dish with this id in the current catalog."""

@@ -115,3 +115,24 @@ class CouponUnknown(KioskError):
     def __init__(self, template_code: str) -> None:
         super().__init__(f"unknown coupon template {template_code}")
         self.template_code = template_code
+
+
+class BookingNotFound(KioskError):
+    """No booking of today with this id in the device's copy of the site's bookings."""
+
+
+class BookingNotNow(KioskError):
+    """The booking is for another meal period than the one being served."""
+
+    def __init__(self, meal_period: str) -> None:
+        super().__init__(f"booked for {meal_period}")
+        self.meal_period = meal_period
+
+
+class BookingTaken(KioskError):
+    """The booking was already picked up (``order_no``: the order, when it was on this kiosk)."""
+
+    def __init__(self, booking_id: str, order_no: str | None) -> None:
+        super().__init__(f"booking {booking_id} already picked up")
+        self.booking_id = booking_id
+        self.order_no = order_no

@@ -59,6 +59,19 @@ class OrderHistory:
         )
         return Counter(str(station) for _order, station in rows)
 
+    def order_dishes(self, order_id: str) -> list[tuple[str, str, str]]:
+        """(dish id, name zh, name en) of each dish of an order on this device, once each."""
+        rows = self.store.conn.execute(
+            "SELECT json_extract(l.value, '$.dish_id'), json_extract(l.value, '$.name_zh'),"
+            " json_extract(l.value, '$.name_en') FROM orders o, json_each(o.payload, '$.lines') l"
+            " WHERE o.order_id = ? ORDER BY l.key",
+            (order_id,),
+        )
+        seen: dict[str, tuple[str, str, str]] = {}
+        for dish_id, zh, en in rows:
+            seen.setdefault(str(dish_id), (str(dish_id), str(zh), str(en)))
+        return list(seen.values())
+
     def last_unrated_order(self, member_id: str) -> PastOrder | None:
         """The member's latest order on this device if it has no feedback yet."""
         row = self.store.conn.execute(

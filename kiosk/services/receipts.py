@@ -10,12 +10,16 @@ from hardware.printer.receipt import Balances, Modifier, Payment, Receipt, Recei
 from hardware.printer.service import ReceiptPrinting
 from hardware.printer.status import PrinterFault
 from kiosk.services.cart import Cart
+from kiosk.services.member_messages import receipt_lines
 from kiosk.services.ordering import Placed
 from protocol.member_cache import CachedMember
 from rules.money import format_cents
 from rules.results import PaymentSource, PricedOrder
 
 log = logging.getLogger(__name__)
+
+TEST_PAGE_PREFIX = "test-page-"
+"""Print-job key of a printer test page (a remote command): never reprinted as a receipt."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ def build_receipt(placed: Placed, cart: Cart, member: CachedMember | None, *,
         created_at=rec.placed_at, timezone=timezone, lines=tuple(lines), payment=payment,
         balances=balances, member_name=_cut(member.display_name, 40) if member else "",
         qr_payload=rec.order_id,
+        notes=tuple(_cut(f"{t.zh} {t.en}", 200)
+                    for t in receipt_lines(member, rec.placed_at)),
     )
 
 
@@ -141,6 +147,20 @@ class ReceiptService:
     def print_receipt(self, receipt: Receipt) -> PrintResult:
         """Queue and print at once (scripts and the demo's diners)."""
         return self.print_job(self.queue(receipt))
+
+    def reprint_last(self) -> tuple[str | None, PrintResult]:
+        """Reprint the newest receipt (marked REPRINT); its order number and what became of it.
+
+        (None, not printed) when nothing was printed yet; test pages are not receipts.
+        Blocking, like ``print_job``.
+        """
+        if self.printing is None:
+            return None, PrintResult(False, (PrinterFault.DISCONNECTED,))
+        with self._lock:
+            last = self.printing.queue.last_original(skip_key_prefix=TEST_PAGE_PREFIX)
+            if last is None:
+                return None, PrintResult(False)
+            return last.receipt.order_no, self._print(self.printing.queue.reprint(last.id))
 
     def _print(self, job_id: int) -> PrintResult:
         assert self.printing is not None

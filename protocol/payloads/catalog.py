@@ -63,6 +63,17 @@ class MealPeriod(WireModel):
         return hhmm >= self.start or hhmm < self.end  # runs past midnight
 
 
+class DishOrigin(WireModel):
+    """Where a main ingredient in use today came from (1.1; sent where the canteen publishes
+    it): the ingredient, its supplier and the lot date the supplier printed."""
+
+    ingredient_zh: Name
+    ingredient_en: Name
+    supplier_zh: Name
+    supplier_en: Name
+    lot_date: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+
 class Dish(WireModel):
     """A dish with bilingual names, prices in fen, dietary tags and allergens.
 
@@ -87,6 +98,7 @@ class Dish(WireModel):
     station: Code
     image: ShortText | None = None
     sold_out: Flag = False
+    origins: tuple[DishOrigin, ...] = Field(default=(), max_length=3)  # 1.1
 
     @field_validator("tags")
     @classmethod

@@ -19,10 +19,13 @@ from protocol.fields import (
     Uuid7,
     WireModel,
 )
+from protocol.payloads.bookings import BookingId
 from protocol.payloads.pricing_context import PricingContext
 
-PaymentMethod = Literal["subsidy", "coupon", "points", "stored_value", "counter"]
-"""How a share of an order is paid; ``counter`` means: still to be paid at the counter."""
+PaymentMethod = Literal["subsidy", "coupon", "points", "stored_value", "counter", "booking"]
+"""How a share of an order is paid; ``counter`` means: still to be paid at the counter;
+``booking`` (1.1): paid by the pre-booking named in ``OrderPlaced.booking_id`` (reference =
+its id), charged by the hub when it ingests the order."""
 
 MAX_LINES = 100
 MAX_QTY = 999
@@ -98,6 +101,8 @@ class OrderPlaced(WireModel):
     # What the kiosk priced with beyond the lines (set meals, coupon, tier...), so the hub
     # re-prices with the same engine; optional, so older messages stay valid.
     pricing: PricingContext | None = None
+    # 1.1: the pick-up of a meal pre-booking (docs/supply.md); its price is the booking's.
+    booking_id: BookingId | None = None
 
     @model_validator(mode="after")
     def _amounts_add_up(self) -> Self:
@@ -123,6 +128,14 @@ class OrderPlaced(WireModel):
             raise ValueError("paid is false but no share is left to pay at the counter")
         if self.pricing is not None:
             self.pricing.check_lines(len(self.lines))
+        by_booking = [p for p in self.payments if p.method == "booking"]
+        if by_booking and self.booking_id is None:
+            raise ValueError("a booking payment needs booking_id")
+        if self.booking_id is not None:
+            if self.member_id is None:
+                raise ValueError("a booking pick-up names the member")
+            if any(p.reference != self.booking_id for p in by_booking):
+                raise ValueError("a booking payment's reference is the order's booking_id")
         return self
 
     @property

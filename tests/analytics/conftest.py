@@ -169,3 +169,10 @@ def shell(client: TestClient) -> Callable[[Role], TestClient]:  # noqa: F811
         return client
 
     return _login
+
+
+def close_month(c: TestClient, month: str) -> None:
+    """Record ``month`` as closed through the console's close form (signed-in client)."""
+    reply = c.post("/admin/console/month-close/record", data={"month": month},
+                   follow_redirects=False)
+    assert reply.status_code == 303, reply.text

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -15,7 +18,8 @@ from sqlmodel import Session, col, select
 
 from hub.models.accounts import LedgerEntry
 from hub.models.users import Role
-from tests.analytics.conftest import EXPECTED_INCOME, EXPECTED_SUBSIDY, Seeded
+from tests.analytics.conftest import EXPECTED_INCOME, EXPECTED_SUBSIDY, Seeded, close_month
+from tests.support.screenshots import publish_screenshot
 
 Shell = Callable[[Role], TestClient]
 MONTH = {"start": "2025-03-01", "end": "2025-03-31"}
@@ -126,6 +130,7 @@ def test_income_csv_and_xlsx_parse_back_to_the_same_figures(seeded: Seeded,
 
 def test_subsidy_statement_page_and_xlsx_match_the_ledger(seeded: Seeded, shell: Shell) -> None:
     c = shell(Role.MANAGER)
+    close_month(c, "2025-03")
     page = c.get("/admin/console/subsidy-statement", params={"month": "2025-03", "lang": "zh_Hans"})
     assert page.status_code == 200 and "餐补对账单" in page.text and "￥55.00" in page.text
     book = openpyxl.load_workbook(io.BytesIO(c.get(
@@ -144,6 +149,29 @@ def test_subsidy_statement_page_and_xlsx_match_the_ledger(seeded: Seeded, shell:
             LedgerEntry.account == "subsidy", LedgerEntry.kind == "spend")).one())
     assert round(float(sheet[-1][6]) * 100) == spent == 5_500
     assert ledger < 0  # granted more than spent: the rest lapses, never billed
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_subsidy_statement_pdf_prints_chinese_and_the_same_figures(
+    seeded: Seeded, shell: Shell, artifacts: Path
+) -> None:
+    c = shell(Role.MANAGER)
+    close_month(c, "2025-03")
+    reply = c.get("/admin/console/subsidy-statement", params={"month": "2025-03", "format": "pdf"})
+    assert reply.status_code == 200 and reply.headers["content-type"] == "application/pdf"
+    pdf = artifacts / "subsidy-2025-03.pdf"
+    pdf.write_bytes(reply.content)
+    # The text poppler reads back is what a printer prints: the CJK glyphs are embedded.
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "餐补对账单 Subsidy statement 2025-03" in text
+    assert "应结算 To bill" in text and "55.00" in text and "30.00" in text and "15.00" in text
+    assert "acme" in text and "globex" in text
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf),
+                    str(artifacts / "console-subsidy-pdf")], check=True)
+    png = artifacts / "console-subsidy-pdf.png"
+    assert png.stat().st_size > 10_000
+    publish_screenshot(png)
 
 
 def test_feedback_page_lists_comments_and_dishes(seeded: Seeded, shell: Shell) -> None:
@@ -165,3 +193,12 @@ def test_a_cashier_cannot_open_the_console(seeded: Seeded, shell: Shell) -> None
     reply = c.post(f"/admin/console/orders/{seeded.orders['A001']}/refund",
                    data={"refundable": "2000", "reason": "x"}, follow_redirects=False)
     assert reply.status_code in (302, 403) and _refunds(seeded, "A001") == []
+
+
+def test_order_times_are_the_sites_local_time(seeded: Seeded, shell: Shell) -> None:
+    c = shell(Role.MANAGER)
+    listing = c.get("/admin/console/orders", params={"site": "site1"}).text
+    # A004 was placed at 17:30 UTC on 3 March: 01:30 on 4 March in Shanghai.
+    assert "2025-03-04 01:30" in listing and "2025-03-03 17:30 UTC" in listing
+    detail = c.get(f"/admin/console/orders/{seeded.orders['A004']}").text
+    assert "2025-03-04 01:30:00 CST" in detail

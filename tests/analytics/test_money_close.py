@@ -21,9 +21,12 @@ from hub.accounts.refunds import refund_order
 from hub.analytics import close, liability, refunds
 from hub.analytics.inputs import DateRange, ReportInputError, date_range, resolve_sites
 from hub.models.accounts import LedgerEntry
+from hub.models.analytics import MonthClosure
+from hub.models.audit import AuditLog
+from hub.models.orders import Order
 from hub.models.users import Role
 from rules.money import format_cents
-from tests.analytics.conftest import DAY2, Seeded
+from tests.analytics.conftest import DAY2, Seeded, close_month
 
 Shell = Callable[[Role], TestClient]
 AFTER_MONTH = date(2025, 4, 2)
@@ -110,6 +113,19 @@ def test_income_page_shows_the_refunds_beside_the_income(seeded: Seeded, shell: 
         assert page.status_code == 200 and word in page.text
         assert f'data-testid="income-refunded">{format_cents(3_000)}<' in page.text
         assert f'data-testid="income-net">{format_cents(10_000 - 3_000)}<' in page.text
+    # The downloads carry the same two columns: the day's refunds at the site and the net.
+    reply = c.get("/admin/console/money", params={"start": "2025-03-01", "end": "2025-03-31",
+                                                  "format": "csv", "lang": "en"})
+    rows = {(r["Day"], r["Site"]): r for r in csv.DictReader(
+        io.StringIO(reply.content.decode("utf-8-sig")))}
+    assert rows[("2025-03-04", "site1")]["Refunded"] == "30.00"
+    assert rows[("2025-03-04", "site1")]["Net"] == f"{(2_400 - 3_000) / 100:.2f}"
+    assert rows[("2025-03-03", "site1")]["Refunded"] == "0.00"
+    assert (rows[("Total", "")]["Refunded"], rows[("Total", "")]["Net"]) == ("30.00", "70.00")
+    book = openpyxl.load_workbook(io.BytesIO(c.get("/admin/console/money", params={
+        "start": "2025-03-01", "end": "2025-03-31", "format": "xlsx", "lang": "en"}).content))
+    sheet = list(book.active.iter_rows(values_only=True))
+    assert list(sheet[1][-2:]) == ["Refunded", "Net"] and list(sheet[-1][-2:]) == [30.0, 70.0]
 
 
 def test_refunds_page_and_csv_parse_back_to_the_same_figures(seeded: Seeded,
@@ -183,6 +199,66 @@ def test_month_close_is_balanced_then_lists_a_broken_row(seeded: Seeded, shell: 
     rows = [dict(zip([str(h) for h in sheet[1]], r, strict=True)) for r in sheet[2:]]
     assert [(r["Order"], r["Order id"], r["Order says"], r["Ledger says"], r["Difference"])
             for r in rows] == [("A002", a002, 15.0, 14.37, -0.63)]
+
+
+def test_a_month_is_closed_once_and_only_then_billed(seeded: Seeded, shell: Shell) -> None:
+    c = shell(Role.MANAGER)
+    month = {"month": "2025-03", "lang": "en"}
+    draft = c.get("/admin/console/subsidy-statement", params=month)
+    assert 'data-testid="statement-draft"' in draft.text and "download-pdf" not in draft.text
+    for fmt in ("xlsx", "pdf"):
+        refused = c.get("/admin/console/subsidy-statement", params={**month, "format": fmt})
+        assert refused.status_code == 409 and "is not closed yet" in refused.text
+    assert 'data-testid="record-close"' in c.get("/admin/console/month-close",
+                                                 params=month).text
+    running = c.post("/admin/console/month-close/record", data={"month": "2026-12"})
+    assert running.status_code == 400 and "has not ended" in running.text
+    close_month(c, "2025-03")
+    closed = c.get("/admin/console/month-close", params=month).text
+    assert 'data-testid="month-closed"' in closed and "shell-manager" in closed
+    assert "changed-since" not in closed and "record-close" not in closed
+    again = c.post("/admin/console/month-close/record", data={"month": "2025-03"})
+    assert again.status_code == 400 and "already closed by shell-manager" in again.text
+    assert c.get("/admin/console/subsidy-statement",
+                 params={**month, "format": "pdf"}).status_code == 200
+    with Session(seeded.engine) as session:
+        closure = session.get(MonthClosure, "2025-03")
+        assert closure is not None and (closure.orders, closure.differences,
+                                        closure.subsidy_net_cents) == (6, 0, 5_500)
+        audit = session.exec(select(AuditLog).where(AuditLog.entity == "month")).one()
+        assert (audit.action, audit.entity_id, audit.actor) == ("close", "2025-03",
+                                                                "shell-manager")
+        # A kiosk that was offline delivers a March order in April: the close says so.
+        session.execute(sa.update(Order).where(col(Order.id) == seeded.orders["A005"])
+                        .values(placed_at=datetime(2025, 3, 31, 4, 0, tzinfo=UTC)))
+        session.execute(sa.delete(Order).where(col(Order.id) == seeded.orders["A004"]))
+        session.commit()
+    late = c.get("/admin/console/month-close", params=month).text
+    assert 'data-testid="changed-since"' in late and "now 5 orders" in late
+
+
+def test_differences_are_closed_only_when_accepted_with_a_note(seeded: Seeded,
+                                                               shell: Shell) -> None:
+    with Session(seeded.engine) as session:
+        session.execute(sa.update(LedgerEntry).where(
+            col(LedgerEntry.order_id) == seeded.orders["A002"],
+            col(LedgerEntry.account) == "subsidy", col(LedgerEntry.kind) == "spend")
+            .values(amount=-1_437))
+        session.commit()
+    c = shell(Role.MANAGER)
+    for form in ({"month": "2025-03"}, {"month": "2025-03", "accept": "1"},
+                 {"month": "2025-03", "note": "known"}):
+        reply = c.post("/admin/console/month-close/record?lang=en", data=form)
+        assert reply.status_code == 400 and "1 differences" in reply.text, form
+    with Session(seeded.engine) as session:
+        assert session.get(MonthClosure, "2025-03") is None  # nothing written
+    reply = c.post("/admin/console/month-close/record", follow_redirects=False,
+                   data={"month": "2025-03", "accept": "1", "note": "till 3 fixed by hand"})
+    assert reply.status_code == 303
+    with Session(seeded.engine) as session:
+        closure = session.get(MonthClosure, "2025-03")
+        assert closure is not None and closure.differences == 1
+        assert closure.note == "till 3 fixed by hand"
 
 
 @pytest.mark.parametrize(("month", "words"), [

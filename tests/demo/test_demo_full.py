@@ -80,6 +80,18 @@ def test_full_demo_orders_reach_the_hub_and_everything_stops(tmp_path: Path) -> 
             "SELECT DISTINCT order_id FROM order_track_event WHERE state = 'ready' LIMIT 5")]
         hub.close()
         assert ready, "no ticket reached the hub as bumped"
+        # The recommender trained at start reached both kiosks: each reports the model
+        # version it serves in its heartbeat, and the diners' menus were ranked by it.
+        hub = sqlite3.connect(f"file:{data / 'hub' / 'hub.sqlite3'}?mode=ro", uri=True)
+        trained = hub.execute("SELECT max(version) FROM recommend_model").fetchone()[0]
+        serving = dict(hub.execute(
+            "SELECT d.code, s.model_version FROM fleet_device_state s"
+            " JOIN device d ON d.id = s.device_id WHERE d.kind = 'kiosk'").fetchall())
+        hub.close()
+        assert trained and serving and set(serving.values()) == {str(trained)}, serving
+        for kiosk in ("xinghe-kiosk-01", "xinghe-kiosk-02"):
+            diner_log = (data / "logs" / f"diner-{kiosk}.log").read_text(errors="replace")
+            assert f"recommended row ranked by model v{trained}" in diner_log, diner_log
         timeline = _timeline(port, _token(port), ready[0])
         assert "ready" in json.dumps(timeline), timeline
         children = child_pids(proc.pid)

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-# python-escpos makes a fresh temp dir per import unless told where to keep its pickle.
-os.environ.setdefault(
-    "ESCPOS_CAPABILITIES_PICKLE_DIR", os.path.join(tempfile.gettempdir(), "canteen-escpos")
-)
-os.makedirs(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"], exist_ok=True)
+import pytest
 
-import pytest  # noqa: E402
-
-from hardware.config import EscposSerialPrinterConfig  # noqa: E402
-from hardware.printer.device import EscposPrinter  # noqa: E402
-from hardware.printer.receipt import (  # noqa: E402
+from hardware.config import EscposSerialPrinterConfig
+from hardware.printer.device import EscposPrinter
+from hardware.printer.receipt import (
     Balances,
     Modifier,
     Payment,
     Receipt,
     ReceiptLine,
 )
-from hardware.sim.printer import PrinterSimulator  # noqa: E402
+from hardware.sim.printer import PrinterSimulator
 
 
 def make_receipt(order_id: str = "0190f3a2-7b1c-7d00-8000-000000000001", **kw: object) -> Receipt:

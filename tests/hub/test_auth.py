@@ -22,6 +22,7 @@ from tests.hub.conftest import TEST_PASSWORD, ensure_user
 PUBLIC = {
     ("GET", "/healthz"),
     ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/fleet/claim"),  # a new device has no token: it proves the one-time code
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),

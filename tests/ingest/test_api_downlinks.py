@@ -178,7 +178,7 @@ def retained(broker: PrivateBroker, topic: str) -> Any:
     c.connect(broker.host, broker.port)
     c.subscribe(topic, qos=1)
     c.loop_start()
-    assert done.wait(5), "no retained message"
+    assert done.wait(30), "no retained message"
     c.disconnect()
     c.loop_stop()
     return parse(got[0], topic=topic)

@@ -50,6 +50,8 @@ def main() -> None:
     p.add_argument("--bump-all", action="store_true")
     p.add_argument("--banner", action="store_true", help="wait for the lost-broker banner")
     p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--portions", action="store_true",
+                   help="open the portions panel, 2 left over on the first dish, shoot, record")
     args = p.parse_args()
 
     from kivy.config import Config
@@ -85,8 +87,30 @@ def main() -> None:
         result["waited_s"] = round(time.monotonic() - t0, 2)
         Clock.schedule_once(finish, 0.6)  # let a few frames draw first
 
+    def portions(_dt: float) -> None:
+        panel = app.root.open_portions()
+        rows = panel.portions.rows()
+        if rows:
+            for _ in range(2):
+                panel.buttons[(str(rows[0]["dish_id"]), "left_over", 1)].dispatch("on_release")
+        result["portions_title"] = panel.portions.title()
+        Clock.schedule_once(portions_shot, 0.8)
+
+    def portions_shot(_dt: float) -> None:
+        panel = app.root.portions_panel
+        if args.shot:
+            Window.screenshot(name=str(args.shot))
+        result["portions"] = panel.portions.rows()
+        panel.record_button.dispatch("on_release")
+        result["portions_status"] = panel.portions.status
+        args.out.write_text(json.dumps(result, ensure_ascii=False))
+        app.stop()
+
     def finish(_dt: float) -> None:
         root = app.root
+        if args.portions:
+            portions(_dt)
+            return
         if args.shot:
             Window.screenshot(name=str(args.shot))
         result["banner"] = root.banner

@@ -33,8 +33,10 @@ def test_broker_section_is_the_agents_broker_config_with_kitchen_timings(tmp_pat
     assert cfg.broker.keepalive_s == 2  # a lost broker shows within seconds
     assert cfg.broker.session_expiry_s == 24 * 3600
     settings = KitchenLink(cfg, lambda: None).session_settings()  # type: ignore[arg-type,return-value]
+    # The kitchen link logs in as its own broker user (client id bound to the username by
+    # the dynamic security plugin), with the device's password.
     assert (settings.client_id, settings.username, settings.password) == (
-        "kds-1-kitchen", "kds-1", "s3cret")
+        "kds-1-kitchen", "kds-1-kitchen", "s3cret")
     assert settings.tls_ca_file == Path("/etc/canteen/site-ca.crt")
     assert settings.manual_ack and settings.keepalive_s == 2
 

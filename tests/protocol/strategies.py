@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 from hypothesis import strategies as st
@@ -32,10 +33,21 @@ from protocol import (
     new_message_id,
     new_order_id,
 )
+from protocol.face import FaceEnrolled, FaceTemplate, seal_template
 from protocol.fields import WireModel
+from protocol.payloads.bookings import (
+    BookedMeal,
+    BookingsSnapshot,
+    PlannedDish,
+    PortionsRecorded,
+    RecordedDish,
+)
 from protocol.payloads.catalog import Category, Station
+from protocol.payloads.command import COMMAND_NAMES, CommandResult, DeviceCommand
 from protocol.payloads.kitchen import OrderStateChanged
+from protocol.payloads.model import ModelManifest, RecommenderRelease
 from protocol.payloads.offers import CouponTemplate, Offers, Window
+from protocol.payloads.portions import PortionsPrepared, PortionsSold, SoldCount
 from protocol.payloads.pricing_context import PricingContext, SetMealChoice, SlotPick
 
 identifiers = st.from_regex(r"[A-Za-z0-9_.-]{1,24}", fullmatch=True).filter(
@@ -321,6 +333,94 @@ device_configs = st.builds(
     mode=st.sampled_from(["diner", "kds", "pickup"]),
 )
 
+device_commands = st.builds(
+    DeviceCommand, command_id=st.builds(new_message_id), device=identifiers,
+    name=st.sampled_from(COMMAND_NAMES), expires_at=times,
+)
+command_results = st.builds(
+    CommandResult, command_id=st.builds(new_message_id), name=st.sampled_from(COMMAND_NAMES),
+    status=st.sampled_from(["ok", "failed", "refused", "expired"]),
+    detail=st.none() | st.just("打印机缺纸 paper out"), output=st.none() | st.just("log\nline"),
+    finished_at=times,
+)
+
+
+
+def _model_release(version: int, blob: bytes, dishes: list[str]) -> RecommenderRelease:
+    import base64
+    import hashlib
+
+    manifest = ModelManifest(
+        format="canteen-recommend/1", version=version, sha256=hashlib.sha256(blob).hexdigest(),
+        size=len(blob), site="site-1", catalog_version=version, dish_ids=tuple(dishes),
+        created_at=datetime(2025, 3, 1, tzinfo=UTC), periods=("breakfast", "lunch"),
+        half_life_days=28.0, other_period_weight=0.3)
+    return RecommenderRelease(manifest=manifest, data_b64=base64.b64encode(blob).decode())
+
+
+model_releases = st.builds(
+    _model_release, st.integers(1, 10**6), st.binary(min_size=1, max_size=64),
+    st.lists(identifiers, min_size=1, max_size=5, unique=True),
+)
+
+service_dates = st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)).map(
+    date.isoformat)
+portions_prepared = st.builds(
+    PortionsPrepared, service_date=service_dates, meal_period=codes, dish_id=identifiers,
+    prepared=st.integers(0, 100_000), at=times,
+)
+portions_sold = st.builds(
+    lambda day, rows: PortionsSold(service_date=day, counts=tuple(
+        SoldCount(meal_period=p, dish_id=d, sold=n) for (p, d), n in rows.items())),
+    service_dates, st.dictionaries(st.tuples(codes, identifiers), st.integers(0, 10_000),
+                                   max_size=4),
+)
+
+def _face_enrolled(member: str, seed: int, lang: str, at: datetime) -> FaceEnrolled:
+    tid = new_message_id()
+    vec = [((seed * (i + 1)) % 200 - 100) / 100 for i in range(128)]
+    return FaceEnrolled(member_id=member, template=FaceTemplate(
+        template_id=tid, model="dlib-resnet-v1",
+        sealed=seal_template(vec, site_key=b"k", member_id=member, template_id=tid)),
+        consent_version="face_v1", consent_lang=lang, consented_at=at, frames=3)
+
+
+face_enrolments = st.builds(_face_enrolled, identifiers, st.integers(1, 10**6),
+                            st.sampled_from(["zh_Hans", "en"]), times)
+
+def _booked(uid: uuid.UUID, member: str, period: str, kind: str, code: str, qty: int,
+            price: int, name: str, status: str) -> BookedMeal:
+    return BookedMeal(booking_id=str(uid), member_id=member, meal_period=period,
+                      kind=kind,  # type: ignore[arg-type]
+                      dish_id=code if kind == "dish" else None,
+                      set_meal_id=code if kind == "set_meal" else None, qty=qty,
+                      price_cents=price, name_zh=name, name_en=name,
+                      status=status)  # type: ignore[arg-type]
+
+
+booked_meals = st.builds(_booked, st.uuids(version=4), identifiers, codes,
+                         st.sampled_from(["dish", "set_meal", "meal"]), identifiers,
+                         st.integers(1, 99), cents, names,
+                         st.sampled_from(["booked", "picked_up"]))
+planned = st.builds(PlannedDish, meal_period=codes, dish_id=identifiers, name_zh=names,
+                    name_en=names, forecast=st.integers(0, 100_000))
+bookings_snapshots = st.builds(
+    lambda v, at, day, rows, plan: BookingsSnapshot(
+        version=v, generated_at=at, service_date=day,
+        bookings=tuple({b.booking_id: b for b in rows}.values()),
+        plan=tuple({(p.meal_period, p.dish_id): p for p in plan}.values())),
+    st.integers(1, 10**12), times, service_dates, st.lists(booked_meals, max_size=4),
+    st.lists(planned, max_size=4),
+)
+portions_recorded = st.builds(
+    lambda day, period, at, rows: PortionsRecorded(
+        service_date=day, meal_period=period, at=at,
+        dishes=tuple(RecordedDish(dish_id=d, cooked=c + left, left_over=left)
+                     for d, (c, left) in rows.items())),
+    service_dates, codes, times,
+    st.dictionaries(identifiers, st.tuples(st.integers(0, 500), st.integers(0, 50)),
+                    min_size=1, max_size=4),
+)
 
 PAYLOADS: dict[str, st.SearchStrategy[WireModel]] = {
     "order.placed": orders(),
@@ -332,5 +432,13 @@ PAYLOADS: dict[str, st.SearchStrategy[WireModel]] = {
     "catalog.snapshot": catalogs(),
     "member.delta": member_deltas,
     "device.config": device_configs,
+    "device.command": device_commands,
+    "device.command_result": command_results,
+    "face.enrolled": face_enrolments,
+    "model.recommender": model_releases,
+    "portions.prepared": portions_prepared,
+    "portions.sold": portions_sold,
+    "bookings.snapshot": bookings_snapshots,
+    "portions.recorded": portions_recorded,
 }
 """A strategy for every registered type (a test checks none is missing)."""

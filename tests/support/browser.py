@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,11 +60,12 @@ def log_in(page: Page, hub: RunningHub, user: tuple[str, str]) -> None:
     page.click("button[type=submit]")
 
 
-def shoot(page: Page, artifacts: Path, name: str, publish: bool = True) -> Path:
-    """A full-page screenshot `name`.png in the run's artifacts (published to docs/screenshots/
-    when refreshing them and `publish` is true)."""
+def shoot(page: Page, artifacts: Path, name: str, publish: bool = True,
+          full_page: bool = True) -> Path:
+    """A screenshot `name`.png (the whole page, or what the window shows) in the run's
+    artifacts (published to docs/screenshots/ when refreshing them and `publish` is true)."""
     path = artifacts / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     if publish:
         publish_screenshot(path)
     return path
@@ -91,8 +93,14 @@ def served_hub(data_dir: Path) -> Iterator[tuple[FastAPI, str]]:
     wait_for(lambda: server.started or not thread.is_alive(), 20, "the hub to start")
     if not server.started:
         raise RuntimeError("the hub did not start")
+    url = f"http://127.0.0.1:{port}"
+    # The first request builds the apps' route state (seconds on a busy machine): made here,
+    # with time to spare, not by the browser, whose page loads have a 15 s limit.
+    for path in ("/admin/", "/member/sign-in"):
+        with urllib.request.urlopen(f"{url}{path}", timeout=120) as first:
+            first.read()
     try:
-        yield app, f"http://127.0.0.1:{port}"
+        yield app, url
     finally:
         server.should_exit = True
         thread.join(timeout=10)

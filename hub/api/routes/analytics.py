@@ -54,6 +54,7 @@ class OrderRowOut(BaseModel):
     paid: bool
     state: str | None
     methods: list[str]
+    placed_local: datetime | None = None  # placed_at with the site's own UTC offset
 
 
 class OrderDetailOut(BaseModel):

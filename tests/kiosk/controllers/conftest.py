@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault(
-    "ESCPOS_CAPABILITIES_PICKLE_DIR", os.path.join(tempfile.gettempdir(), "canteen-escpos")
-)
-os.makedirs(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"], exist_ok=True)
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-import pytest  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-
-from edge_agent.downlinks import DownlinkApplier  # noqa: E402
-from edge_agent.store import DeviceStore  # noqa: E402
-from kiosk.config import KioskConfig, parse_config  # noqa: E402
-from kiosk.controllers.journey import JourneyController  # noqa: E402
-from kiosk.services.bootstrap import Runtime, build_services  # noqa: E402
-from kiosk.services.clock import FrozenClock  # noqa: E402
-from kiosk.services.connectivity import FixedConnectivity  # noqa: E402
-from protocol.member_cache import MemberCacheDelta  # noqa: E402
-from protocol.payloads.catalog import CatalogSnapshot  # noqa: E402
-from protocol.tokens import identifier_hash, public_key_b64, sign_coupon_token  # noqa: E402
+from edge_agent.downlinks import DownlinkApplier
+from edge_agent.store import DeviceStore
+from kiosk.config import KioskConfig, parse_config
+from kiosk.controllers.journey import JourneyController
+from kiosk.services.bootstrap import Runtime, build_services
+from kiosk.services.clock import FrozenClock
+from kiosk.services.connectivity import FixedConnectivity
+from protocol.member_cache import MemberCacheDelta
+from protocol.payloads.catalog import CatalogSnapshot
+from protocol.tokens import identifier_hash, public_key_b64, sign_coupon_token
 
 SITE_KEY = b"site-key-for-tests-0123456789"
 # fixed bytes: pytest may import this module twice (as conftest and by tests)

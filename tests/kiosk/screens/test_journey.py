@@ -41,7 +41,7 @@ def test_member_orders_by_card_in_chinese(fresh: Driver) -> None:
     assert card.name == "宫保鸡丁" and card.subname == "Kung Pao Chicken"
     assert card.price == "￥18.00" and card.member_price == "会员价 ￥16.00"
     assert [b["text"] for b in card.badges][:1] == ["辣"]
-    ui.screenshot("kiosk-menu-zh")
+    ui.screenshot("kiosk-menu-zh", docs=False)  # the docs show the model's row (test_recommend_row)
 
     ui.tap(card)
     assert ui.root.manager.current == "detail"
@@ -136,7 +136,7 @@ def test_guest_orders_in_english_with_the_scale(fresh: Driver) -> None:
     card = ui.card_for("dish", "kung-pao-chicken")
     assert card.name == "Kung Pao Chicken" and card.subname == "宫保鸡丁"
     assert card.member_price == "Member ￥16.00"
-    ui.screenshot("kiosk-menu-en")
+    ui.screenshot("kiosk-menu-en", docs=False)
 
     ui.tap_text("Halal", menu.ids.filter_row)  # dietary filter, live
     ui.settle()

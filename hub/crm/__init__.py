@@ -1,0 +1,1 @@
+"""CRM: tags, rules, segments, scores (issue 13); complaints and campaigns."""

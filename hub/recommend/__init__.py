@@ -1,0 +1,1 @@
+"""Recommendations on the hub: train model versions from orders, store them, ship them."""

@@ -1,0 +1,1 @@
+"""Dish votes and short surveys (the member page answers them; managers set them up)."""
