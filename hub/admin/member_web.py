@@ -371,8 +371,10 @@ class MemberWeb:
     async def consents(self, request: Request) -> Response:
         """Marketing on or off; face consent withdrawn."""
         def act(s: Session, member_id: int, form: dict[str, str]) -> object:
-            change = data.ConsentChange(marketing=form.get("marketing") == "on",
-                                        face=False if form.get("face") == "withdraw" else None)
+            fields = {"marketing": form.get("marketing") == "on"}
+            if form.get("face") == "withdraw":
+                fields["face"] = False  # left out otherwise: face consent stays as it is
+            change = data.ConsentChange.model_validate(fields)
             return data.change_consents(s, cipher=self.cipher, member_id=member_id,
                                         change=change)
         return await self.change(request, act)

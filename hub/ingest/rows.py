@@ -42,6 +42,10 @@ WIRE_COLUMNS: dict[str, tuple[str, ...]] = {
     # Schema 1.1: per-dish ratings (CRM) and the frames a face template averaged (not kept).
     "feedback.given:dishes[].rating": ("crm_dish_rating.rating",),
     "face.enrolled:frames": (),
+    # Schema 1.1 kitchen display record (hub.supply.kitchen_portions): cooked is the day's
+    # prepared count; left-over is booked as waste, left_over x each recipe quantity.
+    "portions.recorded:dishes[].cooked": ("portion_plan.prepared",),
+    "portions.recorded:dishes[].left_over": (),
 }
 
 # Column widths of the hub tables that are narrower than what the wire allows:

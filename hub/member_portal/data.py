@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, func, select
+from sqlmodel import Field, Session, col, func, select
 
 from hub.accounts import ledger
 from hub.accounts.wallet import member_wallet
@@ -24,6 +24,7 @@ from hub.models.coupons import Coupon, CouponStatus, CouponTemplate
 from hub.models.member_portal import ErasureRequest, ErasureState
 from hub.models.members import Member, MemberUpdate
 from hub.models.orders import Order, OrderLine, Payment
+from hub.models.patch import PatchModel
 from hub.models.sites import Site
 from hub.services.members import update_member
 from rules.money import format_cents
@@ -150,11 +151,11 @@ class QrOut(BaseModel):
     expires_at: datetime
 
 
-class ConsentChange(BaseModel):
-    """Consents the member changes; a field left out stays as it is."""
+class ConsentChange(PatchModel):
+    """Consents the member changes; a field left out stays as it is, null is refused."""
 
-    marketing: bool | None = None
-    face: bool | None = None
+    marketing: bool = Field(default=None)
+    face: bool = Field(default=None)
 
 
 class ErasureOut(BaseModel):

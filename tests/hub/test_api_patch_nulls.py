@@ -30,6 +30,7 @@ Auth = Callable[[Role], dict[str, str]]
 
 # Each update model and the table it changes; a new update model must be added here.
 TABLES: dict[str, type[SQLModel]] = {
+    "ConsentChange": Member,
     "DishUpdate": Dish,
     "DeviceUpdate": Device,
     "MealPeriodUpdate": MealPeriod,

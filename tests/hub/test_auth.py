@@ -23,6 +23,9 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/fleet/claim"),  # a new device has no token: it proves the one-time code
+    # A diner asks for a one-time code and trades it for a member session: no token yet.
+    ("POST", "/api/v1/me/sign-in/code"),
+    ("POST", "/api/v1/me/sign-in"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
@@ -31,7 +34,10 @@ PUBLIC = {
 # Routes every role may use, so no role can be "wrong" there.
 ANY_ROLE = {("GET", "/api/v1/auth/me")}
 # Pages of mounted apps that must be reachable before login.
-MOUNTED_PUBLIC = re.compile(r"^/admin/(login|logout|statics)(/|$)")
+MOUNTED_PUBLIC = re.compile(r"^/(admin/(login|logout|statics)|member/sign-in)(/|$)")
+# Where a page sends a visitor who has not signed in: staff to the admin login, diners to the
+# member sign-in page.
+SIGN_IN_PAGES = re.compile(r"/admin/login|/member/sign-in")
 
 
 def _concrete(path: str) -> str:
@@ -93,7 +99,8 @@ def test_mounted_pages_refuse_anonymous_visitors(client: TestClient) -> None:
             continue
         r = client.request(method, _concrete(path), follow_redirects=False)
         refused = r.status_code in (401, 403) or (
-            r.status_code in (302, 303, 307) and "login" in r.headers.get("location", "")
+            r.status_code in (302, 303, 307)
+            and SIGN_IN_PAGES.search(r.headers.get("location", "")) is not None
         )
         assert refused, f"{method} {path} served {r.status_code} to an anonymous visitor"
 
