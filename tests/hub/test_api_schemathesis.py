@@ -11,6 +11,7 @@ promise, fails here.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -112,6 +113,20 @@ def test_every_operation_answers_as_documented(api: Any, admin_headers: dict[str
     assert not failures, "\n\n".join(failures)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _printable(value: Any) -> Any:
+    """The value with every control character in its text (keys too) replaced by "x"."""
+    if isinstance(value, str):
+        return _CONTROL.sub("x", value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
 def test_call_sequences_answer_as_documented(api: Any, admin_headers: dict[str, str]) -> None:
     # Sequences are built from valid input only: invalid bodies (covered per operation above)
     # are mostly refused with 422, and a run of refusals never creates the rows that later
@@ -119,7 +134,12 @@ def test_call_sequences_answer_as_documented(api: Any, admin_headers: dict[str, 
     api.config.generation.update(modes=[GenerationMode.POSITIVE])
     # The member API (/me) answers an admin 403 by design (hub/api/routes/member_portal.py;
     # tests/member_portal walks it with member sessions): in sequences it only used up steps.
-    base = api.exclude(path_regex=r"^/api/v1/me(/|$)").as_state_machine()
+    sequences = api.exclude(path_regex=r"^/api/v1/me(/|$)")
+    # The hub refuses control characters in any text (hub/api/guards.py, tested per operation
+    # above), and JSON Schema cannot say so: left in, most generated bodies were refused and
+    # whether a sequence created anything came down to the hash seed (seen in CI).
+    sequences.hook("map_body")(lambda ctx, body: _printable(body))
+    base = sequences.as_state_machine()
     answered: list[tuple[str, int]] = []
 
     class Machine(base):  # type: ignore[misc, valid-type]
