@@ -261,11 +261,17 @@ class Agent:
         log.debug("ack: %s", outcome)
 
     def _publish_portions(self) -> None:
-        """This device's sold counts, retained on the site broker, when they changed."""
+        """This device's sold counts, retained on the site broker, when they changed; and
+        the prepared totals its kitchen display recorded."""
         env = self.portions.pending()
         if env is not None and self.session.publish(env.topic(), encode(env), qos=1,
                                                     retain=True):
             self.portions.sent()
+        for prepared in self.portions.unsent_prepared():
+            if not self.session.publish(prepared.topic(), encode(prepared), qos=1,
+                                        retain=True):
+                return
+            self.portions.prepared_sent(prepared)
 
     # ---- remote commands, updates held until idle ---------------------------
 

@@ -146,7 +146,11 @@ def connect(path: Path | str, *, synchronous: Synchronous = "FULL") -> sqlite3.C
 
 
 # Columns added after a table first shipped: CREATE TABLE IF NOT EXISTS does not add them.
-ADDED_COLUMNS = (("members", "profile", "TEXT NOT NULL DEFAULT '{}'"),)
+ADDED_COLUMNS = (
+    ("members", "profile", "TEXT NOT NULL DEFAULT '{}'"),
+    # 1: a count this device set (a kitchen display's record) not yet on the site broker.
+    ("portion_prepared", "unsent", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:

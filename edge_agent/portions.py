@@ -85,6 +85,21 @@ def prepared_message(*, site: str, device: str, day: str, meal_period: str, dish
     return make_envelope("portions.prepared", payload, site=site, device=device)
 
 
+def keep_prepared(conn: sqlite3.Connection, p: PortionsPrepared, *, unsent: bool) -> None:
+    """Store a prepared total unless a newer one is known (a later day, or a later ``at`` the
+    same day), inside the caller's transaction. ``unsent``: set on this device, to publish;
+    a count from the broker clears it (our own echo, or a newer count from elsewhere)."""
+    conn.execute(
+        "INSERT INTO portion_prepared (meal_period, dish_id, service_date, prepared, at, unsent)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(meal_period, dish_id) DO UPDATE SET"
+        " service_date = excluded.service_date, prepared = excluded.prepared,"
+        " at = excluded.at, unsent = excluded.unsent"
+        " WHERE excluded.service_date > portion_prepared.service_date"
+        " OR (excluded.service_date = portion_prepared.service_date"
+        " AND excluded.at >= portion_prepared.at)",
+        (p.meal_period, p.dish_id, p.service_date, p.prepared, p.at.isoformat(), int(unsent)))
+
+
 class PortionSync:
     """The agent's part: store the site's counts, publish this device's sold counts."""
 
@@ -108,15 +123,7 @@ class PortionSync:
             return False
         with write_txn(self.conn):
             if isinstance(env.payload, PortionsPrepared):
-                p = env.payload
-                self.conn.execute(
-                    "INSERT INTO portion_prepared (meal_period, dish_id, service_date, prepared,"
-                    " at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(meal_period, dish_id) DO UPDATE SET"
-                    " service_date = excluded.service_date, prepared = excluded.prepared,"
-                    " at = excluded.at WHERE excluded.service_date > portion_prepared.service_date"
-                    " OR (excluded.service_date = portion_prepared.service_date"
-                    " AND excluded.at >= portion_prepared.at)",
-                    (p.meal_period, p.dish_id, p.service_date, p.prepared, p.at.isoformat()))
+                keep_prepared(self.conn, env.payload, unsent=False)
             elif isinstance(env.payload, PortionsSold):
                 counts: dict[str, dict[str, int]] = {}
                 for c in env.payload.counts:
@@ -162,6 +169,24 @@ class PortionSync:
     def sent(self) -> None:
         """The last ``pending`` message was handed to the broker."""
         self._published = self._pending_mark
+
+    def unsent_prepared(self) -> list[Envelope]:
+        """Prepared totals set on this device (its kitchen display) not yet published."""
+        return [prepared_message(site=self.site_id, device=self.device_id, day=str(day),
+                                 meal_period=str(period), dish_id=str(dish),
+                                 prepared=int(n), at=datetime.fromisoformat(str(at)))
+                for period, dish, day, n, at in self.conn.execute(
+                    "SELECT meal_period, dish_id, service_date, prepared, at"
+                    " FROM portion_prepared WHERE unsent = 1 ORDER BY meal_period, dish_id")]
+
+    def prepared_sent(self, env: Envelope) -> None:
+        """``env`` (from ``unsent_prepared``) was handed to the broker; a count set again
+        meanwhile (a later ``at``) stays unsent."""
+        p = env.payload_as(PortionsPrepared)
+        with write_txn(self.conn):
+            self.conn.execute(
+                "UPDATE portion_prepared SET unsent = 0 WHERE meal_period = ? AND dish_id = ?"
+                " AND at = ?", (p.meal_period, p.dish_id, p.at.isoformat()))
 
 
 def publish_once(broker: BrokerConfig, env: Envelope, *, client_id: str,

@@ -17,12 +17,14 @@ from typing import Any
 from edge_agent.kitchen.schema import Clock, emit_state, open_store, utc_now
 from edge_agent.kitchen.tickets import Ticket, TicketItem, split_order
 from edge_agent.outbox import enqueue, write_txn
+from edge_agent.portions import keep_prepared
 from protocol.codec import encode
 from protocol.envelope import Envelope, make_envelope
 from protocol.payloads.bookings import BookingsSnapshot, PortionsRecorded
 from protocol.payloads.catalog import CatalogSnapshot
 from protocol.payloads.kitchen import OrderStateChanged
 from protocol.payloads.order import OrderPlaced
+from protocol.payloads.portions import PortionsPrepared
 
 log = logging.getLogger(__name__)
 
@@ -301,12 +303,18 @@ class KdsStore:
         return None if row is None else CatalogSnapshot.model_validate_json(row[0])
 
     def record_portions(self, record: PortionsRecorded) -> str:
-        """Queue a portions.recorded for the hub in the outbox (committed); its message id."""
+        """Queue a portions.recorded for the hub in the outbox and keep each dish's cooked
+        count as the site's prepared total, for the agent to publish to the kiosks (sold-out
+        counts down from it with the hub unreachable); one commit. Its message id."""
         env = make_envelope("portions.recorded", record, site=self.site_id,
                             device=self.device_id, sent_at=self.clock())
         with write_txn(self.conn):
             enqueue(self.conn, message_id=env.message_id, kind="portions.recorded",
                     topic=env.topic(), body=encode(env))
+            for dish in record.dishes:
+                keep_prepared(self.conn, PortionsPrepared(
+                    service_date=record.service_date, meal_period=record.meal_period,
+                    dish_id=dish.dish_id, prepared=dish.cooked, at=record.at), unsent=True)
         return env.message_id
 
     def _catalog_flags(self) -> dict[str, tuple[str, ...]]:

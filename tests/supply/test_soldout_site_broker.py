@@ -9,7 +9,7 @@ broker's retained messages.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,8 +20,10 @@ from edge_agent import portions
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.downlinks import DownlinkApplier
+from edge_agent.kitchen.kds_store import KdsStore
 from edge_agent.store import DeviceStore
 from kiosk.services.catalog import CatalogService
+from protocol.payloads.bookings import PortionsRecorded, RecordedDish
 from tests.support.supply import PERIOD, SITE, device_config, kiosk_draft, site_catalog
 from tests.support.waiting import wait_for
 
@@ -109,6 +111,42 @@ def test_sold_out_everywhere_without_hub_and_back_when_portions_added(
                  == {(PERIOD, "d-kungpao"): 5}, what="retained counts on a new kiosk")
     finally:
         k3.close()
+
+
+def test_the_kitchen_displays_record_counts_down_on_every_kiosk_without_hub(
+        site: list[Kiosk], tmp_path: Path, broker: PrivateBroker) -> None:
+    k1, k2 = site
+    cfg = device_config(tmp_path, broker, "kds1")
+    kds = KdsStore(cfg.store_path, site_id=SITE, device_id="kds1")
+    agent = Agent(cfg)  # the display's agent, on the display's own store
+    agent.start()
+    try:
+        at = datetime.now(UTC)
+        kds.record_portions(PortionsRecorded(
+            service_date=today(), meal_period=PERIOD, at=at,
+            dishes=(RecordedDish(dish_id="d-kungpao", cooked=2, left_over=0),)))
+        wait_for(lambda: portions.left(k1.store.conn, device_id="k1", day=today())
+                 == {(PERIOD, "d-kungpao"): 2}, SOLD_OUT_WITHIN_S,
+                 "the display's cooked count on kiosk 1")
+        k2.store.record_order(kiosk_draft("d-kungpao", 2))
+        wait_for(lambda: k1.sold_out("d-kungpao"), SOLD_OUT_WITHIN_S,
+                 "sold out on kiosk 1 after kiosk 2 sold what the kitchen cooked")
+        wait_for(lambda: kds.conn.execute(
+            "SELECT unsent FROM portion_prepared WHERE dish_id = 'd-kungpao'").fetchone()
+            == (0,), what="the display's count marked published")
+        # Recording again (more cooked) replaces the count; the hub still gets each record.
+        kds.record_portions(PortionsRecorded(
+            service_date=today(), meal_period=PERIOD, at=at + timedelta(minutes=5),
+            dishes=(RecordedDish(dish_id="d-kungpao", cooked=5, left_over=0),)))
+        wait_for(lambda: not k2.sold_out("d-kungpao") and portions.left(
+            k2.store.conn, device_id="k2", day=today()) == {(PERIOD, "d-kungpao"): 3},
+            SOLD_OUT_WITHIN_S, "three more portions on kiosk 2")
+        (records,) = kds.conn.execute(
+            "SELECT count(*) FROM outbox WHERE kind = 'portions.recorded'").fetchone()
+        assert records == 2  # both wait for the hub in the display's outbox
+    finally:
+        agent.stop()
+        kds.close()
 
 
 def test_a_portion_message_for_another_site_or_topic_is_refused(tmp_path: Path) -> None:
