@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -35,7 +35,7 @@ from kiosk.controllers.messages import message_for
 from kiosk.controllers.observable import Observable
 from kiosk.controllers.steps import StepActions
 from kiosk.controllers.views import MemberView, PeriodView, member_view
-from kiosk.i18n import LANGUAGES, Lang, Text
+from kiosk.i18n import LANGUAGES, Lang, Text, _
 from kiosk.services import offers
 from kiosk.services.bookings import BookingDesk, BookingView, is_booking_code
 from kiosk.services.devices import DeviceEvent
@@ -43,11 +43,15 @@ from kiosk.services.errors import KioskError, NoMenu
 from kiosk.services.face import FaceService
 from kiosk.services.member_messages import screen_greetings
 from kiosk.services.ordering import new_checkout_id
+from kiosk.services.receipts import DISABLED
 from protocol.member_cache import CachedMember
 from rules.errors import RulesError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+NO_RECEIPT = _("No receipt is printed at this kiosk. Please remember your order number.")
+"""The done screen's receipt line while the hub's printer_enabled switch is off."""
 
 
 class Step(StrEnum):
@@ -85,6 +89,8 @@ class JourneyState:
     catalog_version: int | None = None
     # A pre-booking of this meal the identified member may pick up (kiosk.services.bookings).
     booking: BookingView | None = None
+    # The hub's card_reader_enabled switch: False, the identify screen offers no card tap.
+    cards: bool = True
 
 
 class JourneyController(FaceSteps, StepActions, Observable[JourneyState]):
@@ -421,12 +427,18 @@ class JourneyController(FaceSteps, StepActions, Observable[JourneyState]):
         if result is None:
             return False
         self.last_checkout = result
+        printing = self.s.receipts.enabled  # the hub's printer_enabled switch
         self.done.show(result.placed,
-                       self.session.member.member_id if self.session.member else None)
+                       self.session.member.member_id if self.session.member else None,
+                       printing=printing)
         self.session.cart.clear()
         self.session.checkout_id = None
         self._update(step=Step.DONE, message=None)
-        self._print_receipt(result)
+        if printing:
+            self._print_receipt(result)
+        else:  # nothing queued: switching the printer on later must not print it
+            self.last_checkout = replace(result, printed=DISABLED, printer_message=NO_RECEIPT)
+            self.done.receipt_done(result.placed.recorded.order_id, NO_RECEIPT)
         return True
 
     def give_feedback(self) -> None:

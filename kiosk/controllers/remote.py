@@ -10,8 +10,9 @@ Pushed settings: the agent keeps the newest valid ``device.config`` (validated w
 ``protocol.payloads.config.DeviceConfig``, the schema the hub validates with; a bad one is
 refused there and the last good one kept). :class:`RemoteLink` lays it over the kiosk's own
 configuration (validated again as a ``KioskConfig``) and applies it without a restart: the
-idle reset, the languages offered and the default one, large text and the menu layout.
-Settings that fail that check are refused and the last good ones stay.
+idle reset, the languages offered and the default one, large text, the menu layout and the
+three hardware switches (:func:`apply_switches`). Settings that fail that check are refused
+and the last good ones stay.
 
 Everything here runs on the controllers' thread (``poll`` from the journey's clock tick);
 printing, which is slow, runs through the journey's background runner.
@@ -50,6 +51,8 @@ version the app runs with, or ``<version> refused: <why>``."""
 HARDWARE_EVERY_S = 10.0
 """How often the readers' and the scale's link state is recorded for the heartbeat."""
 LAYOUTS = ("grid", "list")
+DISABLED_BY_CONFIG = _("Disabled by config")
+"""The diagnostics value of a device the hub's settings switched off."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,49 @@ class DiagRow:
 
 class ConfigRefused(ValueError):
     """Pushed settings the kiosk cannot run with; the last good ones stay."""
+
+
+PRINTER_DISABLED = "printer disabled by config"
+"""The answer to ``print_test_page`` / ``reprint_last_receipt`` while the printer is off."""
+
+
+@dataclass(frozen=True)
+class Switches:
+    """The hub's hardware switches as the kiosk runs them (None in the config: on, i.e. the
+    kiosk's own hardware configuration decides)."""
+
+    printer: bool = True
+    scale: bool = True
+    card_reader: bool = True
+
+    @classmethod
+    def of(cls, pushed: DeviceConfig) -> Switches:
+        """The switches of a pushed config."""
+        return cls(printer=pushed.printer_enabled is not False,
+                   scale=pushed.scale_enabled is not False,
+                   card_reader=pushed.card_reader_enabled is not False)
+
+
+def apply_switches(journey: Any, switches: Switches) -> None:
+    """Turn printer, scale and card reader on or off at the one service each is used through.
+
+    Printer: ``ReceiptService.enabled`` (nothing queued or printed; the done screen says no
+    receipt is printed here). Scale: ``ScaleService.set_enabled`` closes its port and
+    ``CatalogService.sells_weighed`` leaves the weighed dishes off the menu. Card reader:
+    ``DeviceEvents.set_cards`` drops every card tap; the journey's ``cards`` tells the
+    identify screen not to offer a tap.
+    """
+    s = journey.s
+    s.receipts.enabled = switches.printer
+    s.scale.set_enabled(switches.scale)
+    if s.catalog.sells_weighed != switches.scale:
+        s.catalog.sells_weighed = switches.scale
+        if journey.state.step is not Step.IDLE:
+            journey.menu.load()  # a diner at the menu sees the weighed dishes go or come back
+    if s.events is not None:
+        s.events.set_cards(switches.card_reader)
+    if journey.state.cards != switches.card_reader:
+        journey._update(cards=switches.card_reader)
 
 
 def settings_from(base: KioskConfig, pushed: DeviceConfig) -> KioskConfig:
@@ -101,6 +147,13 @@ def test_page(config: KioskConfig, command_id: str, now: datetime) -> Receipt:
     )
 
 
+def _link_state(state: str) -> Text:
+    """A serial device's link state (``hardware.serial_link``) for the diagnostics screen."""
+    return {"connected": _("Connected"), "connecting": _("Connecting"),
+            "disconnected": _("Disconnected"), "stopped": _("Stopped")}.get(
+                state, Text(state, state))
+
+
 def _print_detail(result: PrintResult, what: str) -> tuple[bool, str]:
     if result.printed:
         return True, f"{what} printed"
@@ -119,6 +172,7 @@ class RemoteLink:
         self.config_version: int | None = None  # applied (or refused) device-config version
         self.config_refusal: str | None = None
         self.layout = "grid"
+        self.switches = Switches()
         self._running: set[str] = set()
         self._hw_seen: dict[str, str] = {}
         self._next_hw = 0.0
@@ -161,13 +215,19 @@ class RemoteLink:
             if self.layout_changed is not None:
                 self.layout_changed(layout)
         journey = self.journey
+        switches = Switches.of(pushed)
+        if switches != self.switches:
+            self.switches = switches
+            apply_switches(journey, switches)
+            self._next_hw = 0.0  # the heartbeat says "disabled" (or the link state) at once
         if journey.state.step is Step.IDLE:
             journey.reset()  # the attract screen shows the new default language at once
         elif journey.state.lang not in config.languages:
             journey._update(lang=config.default_language)
         self.s.store.set_hardware_status(CONFIG_APPLIED, str(pushed.version))
-        log.info("device config %s applied: idle %ss, languages %s, layout %s",
-                 pushed.version, config.idle_seconds, ",".join(config.languages), layout)
+        log.info("device config %s applied: idle %ss, languages %s, layout %s, %s",
+                 pushed.version, config.idle_seconds, ",".join(config.languages), layout,
+                 self.switches)
         return True
 
     # ---- hardware presence -------------------------------------------------------------
@@ -181,8 +241,11 @@ class RemoteLink:
         self._next_hw = now + HARDWARE_EVERY_S
         scanner, card = self._reader_devices()
         scale = self.s.scale.scale
+        off = {"card_reader": not self.switches.card_reader, "scale": not self.switches.scale}
         for name, device in (("card_reader", card), ("scanner", scanner), ("scale", scale)):
             state = "absent" if device is None else str(getattr(device, "state", "stopped"))
+            if device is not None and off.get(name):
+                state = "disabled"  # there, switched off by the hub's settings
             if self._hw_seen.get(name) != state:
                 self.s.store.set_hardware_status(name, state)
                 self._hw_seen[name] = state
@@ -212,6 +275,8 @@ class RemoteLink:
         receipts = self.s.receipts
         if cmd.name == "open_diagnostics":
             self._answer(cmd, *self.open_diagnostics())
+        elif cmd.name in ("print_test_page", "reprint_last_receipt") and not receipts.enabled:
+            self._answer(cmd, False, PRINTER_DISABLED)
         elif cmd.name == "print_test_page":
             page = test_page(self.s.config, cmd.command_id, datetime.now(UTC))
             self.journey.background.submit(
@@ -230,17 +295,23 @@ class RemoteLink:
         if self.show_diagnostics is None or not self.show_diagnostics():
             return False, "this kiosk has no screen to show diagnostics on"
         printing = self.s.receipts.printing
-        if printing is not None:  # ask the printer now (slow: off the UI thread)
+        if printing is not None and self.s.receipts.enabled:  # ask it now, off the UI thread
             self.journey.background.submit("printer-status", printing.poll_status,
                                            lambda _status: None)
         return True, "diagnostics shown"
 
     def _printed(self, cmd: DeviceCommand, result: PrintResult, what: str) -> None:
+        if result.disabled:  # switched off while the job waited
+            self._answer(cmd, False, PRINTER_DISABLED)
+            return
         self._record_printer(result)
         self._answer(cmd, *_print_detail(result, what))
 
     def _reprinted(self, cmd: DeviceCommand, found: tuple[str | None, PrintResult]) -> None:
         order_no, result = found
+        if result.disabled:
+            self._answer(cmd, False, PRINTER_DISABLED)
+            return
         if order_no is None and not result.faults:
             self._answer(cmd, False, "no receipt printed yet")
             return
@@ -307,12 +378,15 @@ class RemoteLink:
             DiagRow("outbox", _("Outbox"), outbox, depth < 100),
             DiagRow("printer", _("Printer"), *self._printer()),
             *self._readers(),
+            DiagRow("scale", _("Scale"), *self._scale()),
         )
 
     def _printer(self) -> tuple[Text, bool | None]:
         printing = self.s.receipts.printing
         if printing is None:
             return _("None"), None
+        if not self.s.receipts.enabled:
+            return DISABLED_BY_CONFIG, None
         faults: set[PrinterFault] = set()
         for status in printing.last_status.values():
             faults |= set(status.faults)
@@ -338,9 +412,22 @@ class RemoteLink:
             if reader is None:
                 rows.append(DiagRow(key, label, _("None")))
                 continue
+            if key == "card_reader" and not self._cards_on():
+                rows.append(DiagRow(key, label, DISABLED_BY_CONFIG))
+                continue
             state = str(getattr(reader, "state", "stopped"))
-            value = {"connected": _("Connected"), "connecting": _("Connecting"),
-                     "disconnected": _("Disconnected"), "stopped": _("Stopped")}.get(
-                         state, Text(state, state))
-            rows.append(DiagRow(key, label, value, state == "connected"))
+            rows.append(DiagRow(key, label, _link_state(state), state == "connected"))
         return rows
+
+    def _cards_on(self) -> bool:
+        events = self.s.events
+        return events is None or events.cards_enabled
+
+    def _scale(self) -> tuple[Text, bool | None]:
+        scale = self.s.scale.scale
+        if scale is None:
+            return _("None"), None
+        if not self.s.scale.enabled:
+            return DISABLED_BY_CONFIG, None
+        state = str(scale.state)
+        return _link_state(state), state == "connected"

@@ -2,8 +2,9 @@
 wiring of the kiosk's fleet link (remote commands, pushed settings) into the diner window.
 
 An overlay over whatever the kiosk shows (it only opens at the attract screen): device,
-site, versions, broker, outbox, printer, scanner and card reader, in the kiosk's language,
-refreshed every second; it closes on its button or after the idle reset.
+site, versions, broker, outbox, printer, scanner, card reader and scale (a device the hub's
+settings switched off reads "Disabled by config"), in the kiosk's language, refreshed every
+second; it closes on its button or after the idle reset.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kivy.properties import StringProperty
+from typing import Any
+
+from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.controllers.face_texts import T
 from kiosk.screens.base import KioskScreen
@@ -12,6 +14,20 @@ class IdentifyScreen(KioskScreen):
     """Waits for a card tap or a QR code (the camera looks while this screen is up), or a guest."""
 
     prompt = StringProperty("")
+    cards = BooleanProperty(True)  # the hub's card_reader_enabled switch (JourneyState.cards)
+    _card_tile: Any = None
+    _tiles: Any = None
+
+    def on_cards(self, _screen: Any, on: bool) -> None:
+        """Offer the card tile only while the card reader is on (it is put back in place)."""
+        if self._card_tile is None:  # a strong reference: ids are weak, the grid forgets it
+            self._card_tile = self.ids.card_tile.__self__
+            self._tiles = self.ids.tiles.__self__
+        tile, tiles = self._card_tile, self._tiles
+        if on and tile.parent is None:
+            tiles.add_widget(tile, index=len(tiles.children) - 1)  # between QR and face
+        elif not on and tile.parent is not None:
+            tiles.remove_widget(tile)
 
     def continue_as_guest(self) -> None:
         """Order without identifying."""

@@ -14,6 +14,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 
+from kiosk.controllers.journey import NO_RECEIPT
 from kiosk.screens import present as p
 from kiosk.screens.background import KivyBackground
 from kiosk.screens.face import render_face
@@ -216,8 +217,12 @@ class Presenter:
         idle.canteen_name = st.canteen_name.in_lang(lang)
         idle.period = p.period_line(st.period, lang)
         idle.promotions = "\n".join(t.in_lang(lang) for t in st.promotions)
-        root.screen("identify").prompt = p.tr(
-            "Show your member QR code to the camera, tap your card, or order as a guest", lang)
+        identify = root.screen("identify")
+        identify.cards = st.cards
+        identify.prompt = p.tr(
+            "Show your member QR code to the camera, tap your card, or order as a guest", lang
+        ) if st.cards else p.tr("Show your member QR code to the camera, or order as a guest",
+                                lang)
         menu = root.screen("menu")
         menu.member_line = p.member_line(st.member, lang) if st.member else \
             (p.tr("Ordering as a guest", lang) if st.guest else "")
@@ -347,7 +352,8 @@ class Presenter:
                           time=st.ready.local_text, minutes=st.ready.minutes) if st.ready else ""
         done.pay_note = "" if st.paid else p.tr("Please pay {amount} at the counter", lang,
                                                 amount=st.counter_due_text)
-        done.receipt_ok = st.printer_message is None
+        # No receipt because the hub switched the printer off is news, not a fault.
+        done.receipt_ok = st.printer_message is None or st.printer_message == NO_RECEIPT
         done.receipt = p.receipt_line(st, lang)
         if st.booking_pickup:  # a pre-booking handed over: paid when booked, no receipt
             done.receipt = PAID_BY_BOOKING.in_lang(lang)

@@ -30,6 +30,9 @@ class CatalogService:
         self._version: int | None = None
         # (meal period, dish) with no portions left, from the site's portion counts
         self._gone: frozenset[tuple[str, str]] = frozenset()
+        # False while the hub's scale_enabled switch is off: weighed dishes are then left off
+        # the menu like an item the catalog marks unavailable (kiosk.controllers.remote).
+        self.sells_weighed = True
 
     def refresh(self) -> bool:
         """Re-read the catalog if the agent applied a new version, and the portions left;
@@ -83,7 +86,8 @@ class CatalogService:
         return later[0] if later else None
 
     def menu(self, period: str) -> list[Dish]:
-        """Dishes on the menu of ``period`` (available items, menu order), sold-out included."""
+        """Dishes on the menu of ``period`` (available items, menu order), sold-out included;
+        weighed dishes only while the scale is on."""
         snap = self.snapshot
         if snap is None:
             return []
@@ -92,7 +96,8 @@ class CatalogService:
             return []
         dishes = {d.id: d for d in snap.dishes}
         return [self._counted(dishes[i.dish_id], period) for i in menu.items
-                if i.available and i.dish_id in dishes]
+                if i.available and i.dish_id in dishes
+                and (self.sells_weighed or not self.is_weighed(dishes[i.dish_id]))]
 
     def _counted(self, dish: Dish, period: str) -> Dish:
         """The dish, sold out when the site's portion counts say none is left."""

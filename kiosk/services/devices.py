@@ -53,9 +53,22 @@ class DeviceEvents:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._camera_on = threading.Event()
+        # The hub's card_reader_enabled switch (kiosk.controllers.remote): while off, every
+        # card tap is dropped here, where every tap passes (the reader's port stays open and
+        # its reads are thrown away, so no tap made while off is acted on after).
+        self.cards_enabled = True
+
+    def set_cards(self, on: bool) -> None:
+        """Act on card taps again (True) or ignore them (False)."""
+        if on != self.cards_enabled:
+            log.info("card reader %s by config", "enabled" if on else "disabled")
+        self.cards_enabled = on
 
     def emit(self, event: DeviceEvent) -> None:
         """Queue an event and tell the listeners (also used by tests and the demo)."""
+        if event.kind == "card" and not self.cards_enabled:
+            log.info("card tap ignored: the card reader is disabled by config")
+            return
         self.events.put(event)
         for listener in list(self.listeners):
             try:
@@ -65,12 +78,14 @@ class DeviceEvents:
 
     def drain(self) -> list[DeviceEvent]:
         """Every event waiting, oldest first (call from the UI thread)."""
-        out = []
+        out: list[DeviceEvent] = []
         while True:
             try:
-                out.append(self.events.get_nowait())
+                event = self.events.get_nowait()
             except queue.Empty:
                 return out
+            if event.kind != "card" or self.cards_enabled:  # a tap queued before a switch-off
+                out.append(event)
 
     def start(self) -> None:
         """Start the readers and one forwarding thread each, and the camera loop."""
@@ -134,23 +149,46 @@ class ScaleService:
     def __init__(self, scale: ContinuousScale | None) -> None:
         """``scale`` None: this kiosk sells no weighed dishes."""
         self.scale = scale
+        # The hub's scale_enabled switch (kiosk.controllers.remote): while off the port is
+        # closed and nothing is read; the catalog hides the weighed dishes meanwhile.
+        self.enabled = True
+        self._started = False
 
     def start(self) -> None:
-        """Open the port."""
-        if self.scale is not None:
+        """Open the port (unless the scale is switched off)."""
+        self._started = True
+        if self.scale is not None and self.enabled:
             self.scale.start()
 
     def stop(self) -> None:
         """Close the port."""
+        self._started = False
         if self.scale is not None:
             self.scale.stop()
 
+    def set_enabled(self, on: bool) -> None:
+        """Switch the scale on or off (closes or reopens its port once started)."""
+        if on == self.enabled:
+            return
+        self.enabled = on
+        if self.scale is None or not self._started:
+            return
+        if on:
+            self.scale.start()
+        else:
+            self.scale.stop()
+            self.scale.latest = None  # a plate weighed before the switch is not read later
+
     def latest(self) -> Weight | None:
-        """The last reading, without waiting (None: no scale or nothing read yet)."""
+        """The last reading, without waiting (None: no scale, switched off, nothing read)."""
+        if not self.enabled:
+            return None
         return self.scale.latest if self.scale is not None else None
 
     def stable_grams(self, timeout: float = 3.0) -> int:
         """The next settled net weight (> 0 g, not overloaded); WeightNotReady otherwise."""
+        if not self.enabled:
+            raise WeightNotReady("scale disabled by config")
         if self.scale is None:
             raise WeightNotReady("no scale on this kiosk")
         weight = self.scale.latest

@@ -24,10 +24,15 @@ TEST_PAGE_PREFIX = "test-page-"
 
 @dataclass(frozen=True)
 class PrintResult:
-    """What became of a receipt: ``printed`` or queued with the printer's faults."""
+    """What became of a receipt: ``printed``, queued with the printer's faults, or not
+    printed at all because the printer is switched off by the hub's settings (``disabled``)."""
 
     printed: bool
     faults: tuple[PrinterFault, ...] = ()
+    disabled: bool = False
+
+
+DISABLED = PrintResult(False, disabled=True)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -104,11 +109,20 @@ def build_receipt(placed: Placed, cart: Cart, member: CachedMember | None, *,
 
 
 class ReceiptService:
-    """Queues receipts (printed once per order id) and tries to print them now."""
+    """Queues receipts (printed once per order id) and tries to print them now.
+
+    ``enabled`` is the hub's ``printer_enabled`` switch (``kiosk.controllers.remote``). While
+    it is off nothing is queued or printed: a receipt is not kept to print when the printer
+    is switched on again (the diner left long ago, and a pile of old receipts would come
+    out at once). What a fault left in the queue before the switch waits, as after any
+    fault, and prints once when the printer is on and works (the queue is keyed on the
+    order id, so never twice).
+    """
 
     def __init__(self, printing: ReceiptPrinting | None) -> None:
         """``printing`` is None on a kiosk without a receipt printer."""
         self.printing = printing
+        self.enabled = True
         self._lock = threading.Lock()  # print jobs run on worker threads, one at a time
         if printing is not None:
             printing.money = format_cents  # one money format: rules'
@@ -119,7 +133,7 @@ class ReceiptService:
         Called in the confirm step, so a crash right after confirm still prints it on restart
         (``ReceiptPrinting.recover``); keyed on the order id, so it is queued once.
         """
-        if self.printing is None:
+        if self.printing is None or not self.enabled:
             return None
         with self._lock:
             return self.printing.queue.enqueue(receipt, job_key=receipt.order_id)
@@ -129,6 +143,8 @@ class ReceiptService:
 
         Blocking (the printer is slow): the journey runs it off the UI thread.
         """
+        if not self.enabled:
+            return DISABLED  # a job queued just before the switch waits for it
         if self.printing is None or job_id is None:
             return PrintResult(False, (PrinterFault.DISCONNECTED,))
         with self._lock:
@@ -136,7 +152,7 @@ class ReceiptService:
 
     def flush(self) -> None:
         """Print what a crash or a printer fault left in the queue (at start, off the UI)."""
-        if self.printing is None:
+        if self.printing is None or not self.enabled:
             return
         with self._lock:
             try:
@@ -154,6 +170,8 @@ class ReceiptService:
         (None, not printed) when nothing was printed yet; test pages are not receipts.
         Blocking, like ``print_job``.
         """
+        if not self.enabled:
+            return None, DISABLED
         if self.printing is None:
             return None, PrintResult(False, (PrinterFault.DISCONNECTED,))
         with self._lock:

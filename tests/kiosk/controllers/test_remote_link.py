@@ -131,7 +131,7 @@ def test_diagnostics_open_only_at_idle_and_show_the_devices_figures(kiosk: Kiosk
 
     rows = {r.key: r for r in remote.diagnostics()}
     assert list(rows) == ["device", "site", "app", "catalog", "model", "config", "broker",
-                          "outbox", "printer", "scanner", "card_reader"]
+                          "outbox", "printer", "scanner", "card_reader", "scale"]
     assert rows["device"].value.en == DEVICE and rows["site"].value.en == SITE
     assert rows["app"].value.en.startswith("canteen-edge")
     assert rows["catalog"].value.en == str(kiosk.store.versions()["catalog"])
@@ -140,6 +140,7 @@ def test_diagnostics_open_only_at_idle_and_show_the_devices_figures(kiosk: Kiosk
     assert rows["outbox"].value.en.endswith("s")  # the order and answers wait: no agent here
     assert rows["printer"].value.en in ("Ready", "Not checked yet")
     assert (rows["scanner"].value.zh, rows["card_reader"].value.en) == ("无", "None")
+    assert (rows["scale"].label.zh, rows["scale"].value.en) == ("电子秤", "None")
     hw = dict(kiosk.store.conn.execute("SELECT key, value FROM meta WHERE key LIKE 'hw.%'"))
     assert (hw["hw.card_reader"], hw["hw.scanner"], hw["hw.scale"]) == ("absent",) * 3
 

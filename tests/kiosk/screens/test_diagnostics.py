@@ -37,10 +37,10 @@ def test_open_diagnostics_from_the_hub_shows_the_devices_state(fresh: Driver) ->
         zh = ui.texts(view)
         for shown in ("设备诊断", "设备", "kiosk-1", "食堂", "site-1", "应用版本", "菜单版本",
                       "模型版本", "设置版本", "尚未收到", "消息服务器", "待发送队列", "打印机",
-                      "扫码器", "读卡器", "关闭"):
+                      "扫码器", "读卡器", "电子秤", "关闭"):
             assert shown in zh, (shown, "|".join(zh))
         assert any(t.startswith("自 ") and t.endswith(" 起已连接") for t in zh), zh
-        assert zh.count("已连接") == 2  # scanner and card reader on their pty simulators
+        assert zh.count("已连接") == 3  # scanner, card reader and scale on their pty simulators
         assert ui.root.manager.current == "idle"  # over the attract screen, nothing lost
         ui.screenshot("kiosk-diagnostics-zh")
 
@@ -54,9 +54,9 @@ def test_open_diagnostics_from_the_hub_shows_the_devices_state(fresh: Driver) ->
         en = ui.texts(view)
         for shown in ("Device diagnostics", "Device", "App version", "Catalogue version",
                       "Settings version", "Not received yet", "Broker", "Outbox", "Printer",
-                      "Scanner", "Card reader", "Close"):
+                      "Scanner", "Card reader", "Scale", "Close"):
             assert shown in en, (shown, en)
-        assert en.count("Connected") == 2
+        assert en.count("Connected") == 3
         ui.screenshot("kiosk-diagnostics-en")
         ui.tap_text("Close", under=view)
         assert not view.shown
