@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from edge_agent.errors import ConfigError
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError(f"unknown timezone {value!r}") from err
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA time zone name this machine knows (Asia/Shanghai); the site's business day."""
 
 
 class _Strict(BaseModel):
@@ -81,23 +100,15 @@ class AgentConfig(_Strict):
     device_id: str = Field(pattern=ID_PATTERN, title="Device id",
                            description="Also the MQTT client id: fixed, so the session persists.")
     store_path: Path = Field(title="Store", description="SQLite file shared with the kiosk app.")
-    timezone: str = Field("Asia/Shanghai", title="Site timezone",
-                          description="Where the business day (and order numbers) resets.")
+    timezone: TimeZoneName = Field("Asia/Shanghai", title="Site timezone",
+                                   description="Where the business day (and order numbers) "
+                                   "resets.")
     order_prefix: str = Field("A", pattern=r"^[A-Z]{1,2}$", title="Order number prefix")
     heartbeat_interval_s: float = Field(30.0, ge=0.2, title="Heartbeat interval")
     model_version: str | None = Field(None, title="Recommender model version on this device")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     broker: BrokerConfig = Field(default_factory=lambda: BrokerConfig())
     outbox: OutboxConfig = Field(default_factory=lambda: OutboxConfig())
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown timezone {value!r}") from err
-        return value
 
 
 def format_validation_error(err: ValidationError) -> list[str]:

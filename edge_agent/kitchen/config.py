@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from edge_agent.config import ID_PATTERN, BrokerConfig, format_validation_error
+from edge_agent.config import ID_PATTERN, BrokerConfig, TimeZoneName, format_validation_error
 from edge_agent.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,9 @@ class KitchenConfig(BaseModel):
                                description="Pickup: a ready number leaves the board after this.")
     newest_highlighted: int = Field(3, ge=0, le=20, title="Highlighted ready numbers")
     language: Literal["zh", "en"] = Field("zh", title="Screen language")
+    timezone: TimeZoneName = Field("Asia/Shanghai", title="Site timezone",
+                                   description="The kitchen's day (portions plan) is "
+                                   "the site's local day.")
     announce: Literal["off", "chime", "speech"] = Field("chime", title="Announce ready numbers")
 
     @model_validator(mode="before")

@@ -21,8 +21,6 @@ from zoneinfo import ZoneInfo
 from edge_agent.kitchen.kds_store import KdsStore
 from protocol.payloads.bookings import PortionsRecorded, RecordedDish
 
-# The kitchen config names no time zone yet; the canteens this serves are in China.
-SITE_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_PORTIONS = 100_000
 
 WORDS = {
@@ -59,8 +57,10 @@ class KdsPortions:
     """The panel's state: which meal, its dishes and the counters; ``record`` sends them."""
 
     def __init__(self, store: KdsStore, language: str,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.store, self.now = store, now
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 zone: ZoneInfo = ZoneInfo("Asia/Shanghai")) -> None:
+        """``zone``: the site's time zone (the kitchen config's): the plan is for its day."""
+        self.store, self.now, self.zone = store, now, zone
         self.words = WORDS["zh" if language == "zh" else "en"]
         self.zh = language == "zh"
         self.day = ""
@@ -71,7 +71,7 @@ class KdsPortions:
 
     def load(self) -> list[PortionLine]:
         """Read the plan of the meal being served (or the next one today); counters reset."""
-        local = self.now().astimezone(SITE_ZONE)
+        local = self.now().astimezone(self.zone)
         self.day, self.lines, self.status = local.date().isoformat(), [], ""
         snap, catalog = self.store.day_plan(), self.store.catalog()
         periods = list(catalog.meal_periods) if catalog is not None else []
@@ -129,7 +129,7 @@ class KdsPortions:
             dishes=tuple(RecordedDish(dish_id=ln.dish_id, cooked=ln.cooked,
                                       left_over=ln.left_over) for ln in self.lines)))
         self.status = self.words["recorded"].format(
-            n=len(self.lines), time=at.astimezone(SITE_ZONE).strftime("%H:%M"))
+            n=len(self.lines), time=at.astimezone(self.zone).strftime("%H:%M"))
         return message_id
 
     def rows(self) -> list[dict[str, str | int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
@@ -101,7 +102,8 @@ class KdsRoot(BoxLayout):
     def open_portions(self) -> PortionsPanel:
         """The portions panel: the meal's plan, record cooked and left over."""
         c = self.controller
-        panel = PortionsPanel(KdsPortions(c.store, c.lang, c.now), self.font)
+        panel = PortionsPanel(KdsPortions(c.store, c.lang, c.now, ZoneInfo(c.config.timezone)),
+                              self.font)
         panel.open()
         self.portions_panel = panel
         return panel

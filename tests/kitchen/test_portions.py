@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from demo.broker import PrivateBroker
 from edge_agent.downlinks import DownlinkApplier
+from edge_agent.errors import ConfigError
 from edge_agent.kitchen.config import load_kitchen_config
 from edge_agent.kitchen.kds_store import KdsStore
 from hub.downlinks.bookings import bookings_content
@@ -137,6 +138,34 @@ def test_no_plan_yet_or_between_meals_says_so(tmp_path: Path) -> None:
     panel = KdsPortions(store, "en", now=lambda: NOW)
     assert panel.load() == [] and panel.status.startswith("No portions plan")
     assert panel.record() is None
+
+
+def test_the_plan_is_for_the_site_local_day_of_the_kitchen_config(tmp_path: Path) -> None:
+    # 20:00 UTC on 1 March: already 2 March in Shanghai, still 1 March in London.
+    evening = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    store = KdsStore(tmp_path / "kds1.db", site_id=SITE, device_id="kds1", clock=lambda: evening)
+    applier = DownlinkApplier(store.conn, site_id=SITE)
+    applier.apply_catalog(catalog())
+    applier.apply_bookings(BookingsSnapshot.model_validate({
+        "version": 1, "generated_at": evening, "service_date": "2026-03-02", "bookings": [],
+        "plan": [{"meal_period": PERIOD, "dish_id": "d-kungpao", "name_zh": "宫保鸡丁",
+                  "name_en": "Kung Pao chicken", "forecast": 30}]}))
+    shanghai = KdsPortions(store, "en", now=lambda: evening, zone=ZoneInfo("Asia/Shanghai"))
+    assert [ln.planned for ln in shanghai.load()] == [30] and shanghai.day == "2026-03-02"
+    london = KdsPortions(store, "en", now=lambda: evening, zone=ZoneInfo("Europe/London"))
+    assert london.load() == [] and london.status.startswith("No portions plan")
+    store.close()
+
+
+def test_a_kitchen_config_with_an_unknown_time_zone_is_refused(
+        broker: PrivateBroker, tmp_path: Path) -> None:
+    conf = kitchen_toml(tmp_path / "kds.toml", broker, "kds-1")
+    conf.write_text(conf.read_text().replace('announce = "off"\n',
+                                             'announce = "off"\ntimezone = "Mars/Olympus"\n'))
+    with pytest.raises(ConfigError, match="timezone.*unknown timezone 'Mars/Olympus'"):
+        load_kitchen_config(conf)
+    conf.write_text(conf.read_text().replace("Mars/Olympus", "Europe/London"))
+    assert load_kitchen_config(conf).timezone == "Europe/London"
 
 
 @pytest.mark.screen
