@@ -42,6 +42,10 @@ def sims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         sim.stop()
 
 
+SCANNER_DEBOUNCE_S = 0.5
+"""The same code read again within this window is dropped by the scanner reader."""
+
+
 @pytest.fixture(scope="session")
 def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, Any]) -> Iterator[Kiosk]:
     """A seeded device store, services and the journey controller, hardware running."""
@@ -53,7 +57,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory, sims: dict[str, Any]) -> Ite
                 "card": {"type": "card_line", "port": str(sims["card"].path),
                          "debounce_s": 0.5},
                 "scanner": {"type": "scanner_line", "port": str(sims["scanner"].path),
-                            "debounce_s": 0.5},
+                            "debounce_s": SCANNER_DEBOUNCE_S},
                 "scale": {"type": "scale_continuous", "port": str(sims["scale"].path),
                           "stable_window_s": 0.2},
                 "receipt": {"type": "escpos_serial", "port": str(sims["printer"].path)},
