@@ -24,6 +24,7 @@ import qrcode
 import qrcode.image.svg
 from fastapi import FastAPI
 from markupsafe import Markup
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.requests import Request
@@ -93,6 +94,14 @@ def _local(at: datetime | None) -> str:
 
 def _lang_code() -> str:
     return "zh" if i18n.get_language() == "zh_Hans" else "en"
+
+
+# What the settings' services refuse, as the member reads it (else their English message).
+CHANGE_REFUSALS = {
+    "not an e-mail address": _l("That is not an e-mail address (it looks like name@example.com). "
+                                "Nothing was changed."),
+    "language must be zh or en": _l("Choose 中文 or English for your messages."),
+}
 
 
 # What hub.surveys refuses an answer for, as the member reads it.
@@ -346,14 +355,16 @@ class MemberWeb:
         return RedirectResponse(f"{MEMBER_WEB_PATH}/surveys?done={survey_id}", status_code=303)
 
     async def settings_page(self, request: Request) -> Response:
-        """Consents, data export, erasure request."""
+        """Consents, e-mail and language for notifications, data export, erasure request."""
         return await self.page(request, "settings.html", lambda s, m: {
             "profile": data.profile(s, cipher=self.cipher, member_id=m),
+            "contact": data.contact(s, cipher=self.cipher, member_id=m),
             "erasure": data.erasure_state(s, member_id=m)})
 
     async def change(self, request: Request,
-                     act: Callable[[Session, int, dict[str, str]], object]) -> Response:
-        """A settings form: CSRF checked, the change made, back to the settings page."""
+                     act: Callable[[Session, int, dict[str, str]], object],
+                     then: str = f"{MEMBER_WEB_PATH}/settings") -> Response:
+        """A settings form: CSRF checked, the change made, on to ``then``."""
         who = await self.signed_in(request)
         if who is None:
             return self.to_sign_in()
@@ -364,9 +375,10 @@ class MemberWeb:
             await self.db(lambda s: act(s, who[0], form))
         except (ConflictError, InvalidInputError, NotFoundError) as err:
             return self.render(request, "message.html", status_code=err.status_code,
-                               title=_l("Not changed"), message=err.message,
+                               title=_l("Not changed"),
+                               message=CHANGE_REFUSALS.get(err.message, err.message),
                                csrf=csrf_token(self.secret, who[1]))
-        return RedirectResponse(f"{MEMBER_WEB_PATH}/settings", status_code=303)
+        return RedirectResponse(then, status_code=303)
 
     async def consents(self, request: Request) -> Response:
         """Marketing on or off; face consent withdrawn."""
@@ -378,6 +390,29 @@ class MemberWeb:
             return data.change_consents(s, cipher=self.cipher, member_id=member_id,
                                         change=change)
         return await self.change(request, act)
+
+    async def contact(self, request: Request) -> Response:
+        """E-mail address (blank keeps it, the box removes it) and language for messages."""
+        def act(s: Session, member_id: int, form: dict[str, str]) -> object:
+            fields: dict[str, str | None] = {"language": form.get("language", "")}
+            if form.get("remove_email") == "on":
+                fields["email"] = None
+            elif form.get("email", "").strip():
+                fields["email"] = form["email"].strip()
+            try:
+                change = data.ContactChange.model_validate(fields)
+            except ValidationError as err:  # an over-long address, or no known language
+                bad = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
+                raise (InvalidInputError("not an e-mail address", field="email")
+                       if "email" in bad else
+                       InvalidInputError("language must be zh or en", field="language")) from err
+            return data.change_contact(s, cipher=self.cipher, member_id=member_id,
+                                       change=change, now=utcnow())
+        # The page follows the language the member chose (?lang= also keeps it in the
+        # language cookie for the next visits).
+        chosen = str((await request.form()).get("language", ""))
+        return await self.change(request, act, then=f"{MEMBER_WEB_PATH}/settings?lang="
+                                                    f"{'zh_Hans' if chosen == 'zh' else 'en'}")
 
     async def erasure(self, request: Request) -> Response:
         """Record an erasure request for the staff."""
@@ -415,6 +450,7 @@ def member_web_app(settings: Settings, engine: Engine) -> FastAPI:
         Route("/surveys/{survey_id:int}", web.answer_survey, methods=["POST"]),
         Route("/settings", web.settings_page, methods=["GET"]),
         Route("/settings/consents", web.consents, methods=["POST"]),
+        Route("/settings/contact", web.contact, methods=["POST"]),
         Route("/settings/erasure", web.erasure, methods=["POST"]),
         Route("/export", web.export, methods=["GET"]),
     ]

@@ -8,11 +8,13 @@ exactly like one that does not exist.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlmodel import Field, Session, col, func, select
 
 from hub.accounts import ledger
+from hub.accounts.audit import record_change
 from hub.accounts.wallet import member_wallet
 from hub.coupons.issue import coupon_token
 from hub.crm.profile import mask_phone
@@ -23,9 +25,12 @@ from hub.members_io.privacy import personal_data
 from hub.models.coupons import Coupon, CouponStatus, CouponTemplate
 from hub.models.member_portal import ErasureRequest, ErasureState
 from hub.models.members import Member, MemberUpdate
+from hub.models.notify import NotifyContact
 from hub.models.orders import Order, OrderLine, Payment
 from hub.models.patch import PatchModel
 from hub.models.sites import Site
+from hub.notify.channels import email_of, mask
+from hub.notify.service import set_contact
 from hub.services.members import update_member
 from rules.money import format_cents
 
@@ -156,6 +161,21 @@ class ConsentChange(PatchModel):
 
     marketing: bool = Field(default=None)
     face: bool = Field(default=None)
+
+
+class ContactOut(BaseModel):
+    """Where notifications reach the member: the e-mail address masked, and the language."""
+
+    email_masked: str | None
+    language: Literal["zh", "en"]
+
+
+class ContactChange(PatchModel):
+    """The member's e-mail and notification language; left out stays, an empty or null
+    address removes it, a null language is refused (every member has one)."""
+
+    email: str | None = Field(default=None, max_length=254)
+    language: Literal["zh", "en"] = Field(default=None)
 
 
 class ErasureOut(BaseModel):
@@ -318,6 +338,39 @@ def change_consents(session: Session, *, cipher: FieldCipher, member_id: int,
                            data=MemberUpdate.model_validate(fields), cipher=cipher,
                            actor=f"member-web:{member_id}")
     return _consents(member)
+
+
+def contact(session: Session, *, cipher: FieldCipher, member_id: int) -> ContactOut:
+    """The member's notification address (masked, as every page and log line shows it)."""
+    _member(session, member_id)
+    address = email_of(session, cipher, member_id)
+    row = session.get(NotifyContact, member_id)
+    language = "en" if row is not None and row.language == "en" else "zh"
+    return ContactOut(email_masked=mask(address) if address else None, language=language)
+
+
+def change_contact(session: Session, *, cipher: FieldCipher, member_id: int,
+                   change: ContactChange, now: datetime) -> ContactOut:
+    """Set or clear the member's e-mail, change their language (audited, commits).
+
+    The rule (address checked, stored encrypted) is hub.notify's ``set_contact``, the one
+    the staff's ``canteen-hub notify contact`` uses; a refused address changes nothing.
+    """
+    before = contact(session, cipher=cipher, member_id=member_id)
+    fields = change.model_dump(exclude_unset=True)
+    email = (fields["email"] or None) if "email" in fields else email_of(session, cipher,
+                                                                          member_id)
+    set_contact(session, cipher, member_id=member_id, email=email,
+                language=fields.get("language", before.language), now=now)
+    after = contact(session, cipher=cipher, member_id=member_id)
+    # Masked addresses only (the audit log outlives an erasure); the note keeps a new
+    # address that happens to mask like the old one on the record.
+    note = None if "email" not in fields else ("e-mail set" if email else "e-mail removed")
+    record_change(session, actor=f"member-web:{member_id}", action="notify_contact.update",
+                  entity="notify_contact", entity_id=member_id, member_id=member_id, at=now,
+                  before=before.model_dump(), after=after.model_dump(), note=note)
+    session.commit()
+    return after
 
 
 def export(session: Session, *, cipher: FieldCipher, member_id: int) -> dict[str, object]:

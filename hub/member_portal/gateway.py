@@ -2,8 +2,8 @@
 
 One small interface per medium, so a real SMS provider is one class with ``send_sms``:
 
-- :class:`SmtpMail` sends a plain-text UTF-8 mail with the standard library's ``smtplib``
-  (optional STARTTLS and login), to any mail server;
+- :class:`SmtpMail` sends a plain-text UTF-8 mail through hub.mail's ``SmtpSender`` (the
+  hub's one SMTP sender, shared with the notification e-mail channel), to any mail server;
 - :class:`LoggingSms` is the demo's SMS gateway: it writes the text to the log with the
   phone number masked (a demo has no SMS provider; read the code from the hub's log).
 
@@ -14,11 +14,10 @@ can refuse the request and keep nothing of it.
 from __future__ import annotations
 
 import logging
-import smtplib
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Protocol
 
+from hub.mail import MailError, SmtpSender
 from hub.notify.channels import mask  # one masking rule for every log line of an address
 from hub.notify.config import NotifySettings
 
@@ -47,44 +46,25 @@ class SmsGateway(Protocol):
 
 @dataclass(frozen=True)
 class SmtpMail:
-    """Mail through an SMTP server (any: the hub's relay, a provider, a local test server)."""
+    """Sign-in codes by mail through the hub's SMTP server (hub.mail, the one sender)."""
 
-    host: str
-    port: int = 25
-    sender: str = "canteen@localhost"
-    username: str | None = None
-    password: str | None = None
-    starttls: bool = False
-    timeout_s: float = 10.0
+    server: SmtpSender
 
     @classmethod
     def from_settings(cls, config: NotifySettings) -> SmtpMail | None:
         """The hub's SMTP server (``CANTEEN_NOTIFY_SMTP_*``); None when none is configured."""
-        if not config.smtp_host:
-            return None
-        return cls(host=config.smtp_host, port=config.smtp_port, sender=config.smtp_sender,
-                   username=config.smtp_username, password=config.smtp_password,
-                   starttls=config.smtp_starttls, timeout_s=config.smtp_timeout_s)
+        server = SmtpSender.from_settings(config)
+        return None if server is None else cls(server)
 
     def send_mail(self, *, to: str, subject: str, body: str, language: str) -> None:
-        """Connect, (STARTTLS, log in,) send, quit."""
-        msg = EmailMessage()
-        msg["From"] = self.sender
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg["Content-Language"] = "zh-CN" if language.startswith("zh") else "en"
-        msg.set_content(body)
+        """Hand the mail to the server; any refusal is a GatewayError (the code is not kept)."""
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(msg)
-        except (smtplib.SMTPException, OSError) as err:
-            raise GatewayError(f"mail server {self.host}:{self.port}: "
-                               f"{type(err).__name__}: {err}") from err
-        log.info("sign-in code mailed to %s via %s:%s", mask(to), self.host, self.port)
+            self.server.send(to=to, subject=subject, body=body, language=language)
+        except MailError as err:
+            where = self.server.where  # named once: a connection failure already names it
+            raise GatewayError(err.detail if where in err.detail
+                               else f"mail server {where}: {err.detail}") from err
+        log.info("sign-in code mailed to %s via %s", mask(to), self.server.where)
 
 
 class LoggingSms:

@@ -1,7 +1,8 @@
 """How a notification reaches a member: one interface, a class per channel.
 
-- ``email``: a mail through any SMTP server (stdlib ``smtplib``), to the address in the
-  member's ``notify_contact`` (stored encrypted like the phone).
+- ``email``: a mail through any SMTP server (hub.mail, the hub's one SMTP sender, also
+  used for sign-in codes), to the address in the member's ``notify_contact`` (stored
+  encrypted like the phone).
 - ``sms``: through an ``SmsGateway``; the demo's gateway writes the message to the log
   with the phone masked. A real gateway is a class with ``send(phone, text)``.
 - ``kiosk``: a greeting the kiosk shows when the member identifies: a member message
@@ -17,17 +18,15 @@ member cannot be reached on this channel at all (no address): suppressed, not fa
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections import deque
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Protocol
 
 from sqlmodel import Session
 
 from hub.crypto import FieldCipher, FieldCipherError
+from hub.mail import MailError, SmtpSender
 from hub.models.crm_campaigns import MemberMessage
 from hub.models.members import Member
 from hub.models.notify import NotifyContact, Outbox
@@ -80,7 +79,7 @@ def mask(address: str) -> str:
 
 
 class EmailChannel:
-    """A plain-text UTF-8 mail through an SMTP server."""
+    """A plain-text UTF-8 mail through the hub's SMTP server (hub.mail, the one sender)."""
 
     code = "email"
 
@@ -89,46 +88,20 @@ class EmailChannel:
         self.cipher = cipher
 
     def send(self, session: Session, item: Outbox, member: Member, now: datetime) -> str:
-        """Connect, (STARTTLS, log in,) send one mail, quit."""
+        """Send one mail to the member's address; the server's refusals classified."""
         assert member.id is not None
         to = email_of(session, self.cipher, member.id)
         if not to:
             raise Unreachable("no e-mail address")
-        cfg = self.config
-        if not cfg.smtp_host:
+        server = SmtpSender.from_settings(self.config)
+        if server is None:
             raise Unreachable("e-mail is not configured (CANTEEN_NOTIFY_SMTP_HOST)")
-        msg = EmailMessage()
-        msg["From"] = cfg.smtp_sender
-        msg["To"] = to
-        msg["Subject"] = item.subject
-        msg["Message-ID"] = make_msgid(idstring=f"notify-{item.id}")
-        msg["Content-Language"] = "zh-CN" if item.language == "zh" else "en"
-        msg.set_content(item.body)
         try:
-            with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.smtp_timeout_s) as smtp:
-                if cfg.smtp_starttls:
-                    smtp.starttls()
-                if cfg.smtp_username:
-                    smtp.login(cfg.smtp_username, cfg.smtp_password or "")
-                smtp.send_message(msg)
-        except smtplib.SMTPRecipientsRefused as err:
-            raise PermanentError(f"recipient refused: {_codes(err.recipients)}") from err
-        except smtplib.SMTPResponseException as err:
-            if 500 <= err.smtp_code < 600:
-                raise PermanentError(f"SMTP {err.smtp_code}: {_text(err.smtp_error)}") from err
-            raise RetryableError(f"SMTP {err.smtp_code}: {_text(err.smtp_error)}") from err
-        except (smtplib.SMTPException, OSError) as err:
-            raise RetryableError(f"SMTP server {cfg.smtp_host}:{cfg.smtp_port}: "
-                                 f"{type(err).__name__}: {err}") from err
-        return f"mail to {mask(to)} via {cfg.smtp_host}:{cfg.smtp_port}"
-
-
-def _text(value: bytes | str) -> str:
-    return (value.decode("utf-8", "replace") if isinstance(value, bytes) else value)[:200]
-
-
-def _codes(recipients: Mapping[str, tuple[int, bytes]]) -> str:
-    return ", ".join(f"{code} {_text(why)}" for code, why in recipients.values())
+            server.send(to=to, subject=item.subject, body=item.body, language=item.language,
+                        message_id=make_msgid(idstring=f"notify-{item.id}"))
+        except MailError as err:
+            raise (PermanentError if err.permanent else RetryableError)(err.detail) from err
+        return f"mail to {mask(to)} via {server.where}"
 
 
 class SmsGateway(Protocol):

@@ -21,6 +21,7 @@ from hub.models.devices import Device
 from hub.models.dishes import Dish
 from hub.models.members import Member
 from hub.models.menus import Menu, MenuItem
+from hub.models.notify import NotifyContact
 from hub.models.patch import PatchModel, accepts_null
 from hub.models.set_meals import SetMeal
 from hub.models.sites import MealPeriod, Site
@@ -31,6 +32,7 @@ Auth = Callable[[Role], dict[str, str]]
 # Each update model and the table it changes; a new update model must be added here.
 TABLES: dict[str, type[SQLModel]] = {
     "ConsentChange": Member,
+    "ContactChange": NotifyContact,
     "DishUpdate": Dish,
     "DeviceUpdate": Device,
     "MealPeriodUpdate": MealPeriod,

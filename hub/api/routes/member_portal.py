@@ -201,6 +201,22 @@ def my_consents(me: Me, body: data.ConsentChange, session: SessionDep,
     return data.change_consents(session, cipher=cipher, member_id=me.member_id, change=body)
 
 
+@router.get("/contact", response_model=data.ContactOut)
+def my_contact(me: Me, session: SessionDep, cipher: CipherDep) -> data.ContactOut:
+    """Where notifications reach the member: e-mail address (masked) and language."""
+    return data.contact(session, cipher=cipher, member_id=me.member_id)
+
+
+@router.patch("/contact", response_model=data.ContactOut,
+              responses={422: ERROR_RESPONSES[422]})
+def change_my_contact(me: Me, body: data.ContactChange, session: SessionDep,
+                      cipher: CipherDep) -> data.ContactOut:
+    """Set or remove the member's e-mail address, change their notification language
+    (a bad address: 422, nothing changed)."""
+    return data.change_contact(session, cipher=cipher, member_id=me.member_id, change=body,
+                               now=utcnow())
+
+
 @router.get("/export", response_model=dict[str, Any])
 def my_export(me: Me, session: SessionDep, cipher: CipherDep) -> JSONResponse:
     """Everything the hub holds about the member, as one JSON file."""
