@@ -162,7 +162,7 @@ def test_a_kitchen_config_with_an_unknown_time_zone_is_refused(
     conf = kitchen_toml(tmp_path / "kds.toml", broker, "kds-1")
     conf.write_text(conf.read_text().replace('announce = "off"\n',
                                              'announce = "off"\ntimezone = "Mars/Olympus"\n'))
-    with pytest.raises(ConfigError, match="timezone.*unknown timezone 'Mars/Olympus'"):
+    with pytest.raises(ConfigError, match=r"timezone.*unknown timezone 'Mars/Olympus'"):
         load_kitchen_config(conf)
     conf.write_text(conf.read_text().replace("Mars/Olympus", "Europe/London"))
     assert load_kitchen_config(conf).timezone == "Europe/London"

@@ -145,3 +145,26 @@ def sign_in(client: TestClient, smtp: SmtpServer) -> SignIn:  # noqa: F811
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
     return _sign_in
+
+
+PAGE_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+PAGE_CHALLENGE = re.compile(r'name="challenge" value="([^"]+)"')
+
+
+def page_sign_in(web: TestClient, smtp: SmtpServer, diner: Diner, count: int = 1) -> None:
+    """Sign in through the forms, as a phone's browser does (``web``: the hub's client)."""
+    form = web.get("/member/sign-in")
+    assert form.status_code == 200 and "canteen_member_csrf" in form.headers["set-cookie"]
+    csrf = PAGE_CSRF.search(form.text)
+    assert csrf
+    sent = web.post("/member/sign-in/code",
+                    data={"csrf": csrf.group(1), "identifier": diner.member_no})
+    assert sent.status_code == 200, sent.text
+    challenge = PAGE_CHALLENGE.search(sent.text)
+    assert challenge
+    done = web.post("/member/sign-in", follow_redirects=False,
+                    data={"csrf": csrf.group(1), "challenge": challenge.group(1),
+                          "code": mailed_code(smtp, diner.email, count)})
+    assert done.status_code == 303 and done.headers["location"] == "/member/"
+    cookie = done.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")

@@ -18,8 +18,7 @@ from hub.notify.channels import build_channels, email_of, mask
 from hub.notify.config import NotifySettings
 from hub.notify.producers import complaint_resolved
 from hub.notify.service import dispatch
-from tests.member_portal.conftest import Diner, SignIn, mailed_code, seed_diner
-from tests.member_portal.test_pages import page_sign_in
+from tests.member_portal.conftest import Diner, SignIn, mailed_code, page_sign_in, seed_diner
 from tests.notify.conftest import DAY, SmtpServer
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -22,32 +22,12 @@ from kiosk.services.clock import FrozenClock
 from kiosk.services.members import MemberDirectory
 from protocol.member_cache import MemberCacheDelta
 from protocol.tokens import verify_coupon_token
-from tests.member_portal.conftest import Diner, mailed_code, seed_diner
+from tests.member_portal.conftest import PAGE_CHALLENGE, mailed_code, page_sign_in, seed_diner
 from tests.notify.conftest import SmtpServer
 
 Auth = Callable[[Role], dict[str, str]]
 TOKEN = re.compile(r'data-token="([^"]+)"')
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-CHALLENGE = re.compile(r'name="challenge" value="([^"]+)"')
-
-
-def page_sign_in(client: TestClient, smtp: SmtpServer, diner: Diner, count: int = 1) -> None:
-    """Sign in through the forms, as a phone's browser does."""
-    form = client.get("/member/sign-in")
-    assert form.status_code == 200 and "canteen_member_csrf" in form.headers["set-cookie"]
-    csrf = CSRF.search(form.text)
-    assert csrf
-    sent = client.post("/member/sign-in/code",
-                       data={"csrf": csrf.group(1), "identifier": diner.member_no})
-    assert sent.status_code == 200, sent.text
-    challenge = CHALLENGE.search(sent.text)
-    assert challenge
-    done = client.post("/member/sign-in", follow_redirects=False,
-                       data={"csrf": csrf.group(1), "challenge": challenge.group(1),
-                             "code": mailed_code(smtp, diner.email, count)})
-    assert done.status_code == 303 and done.headers["location"] == "/member/"
-    cookie = done.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
 
 
 def test_the_home_page_qr_identifies_the_member_at_a_kiosk(
@@ -140,7 +120,7 @@ def test_sign_in_refusals_are_shown_in_the_page_language(
     assert csrf
     sent = client.post("/member/sign-in/code",
                        data={"csrf": csrf.group(1), "identifier": diner.member_no})
-    challenge = CHALLENGE.search(sent.text)
+    challenge = PAGE_CHALLENGE.search(sent.text)
     assert challenge
     r = client.post("/member/sign-in", data={"csrf": csrf.group(1),
                                              "challenge": challenge.group(1),
