@@ -15,9 +15,11 @@ os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 import pytest  # noqa: E402
 
+from edge_agent.downlinks import DownlinkApplier  # noqa: E402
 from hardware.sim.card import CardReaderSimulator, ScannerSimulator  # noqa: E402
 from hardware.sim.printer import PrinterSimulator  # noqa: E402
 from hardware.sim.scale import ScaleSimulator  # noqa: E402
+from protocol import encode, make_envelope  # noqa: E402
 from tests.kiosk.controllers.conftest import Kiosk, make_kiosk  # noqa: E402
 from tests.kiosk.screens.driver import Driver  # noqa: E402
 
@@ -102,3 +104,14 @@ def fresh(ui: Driver) -> Driver:
     ui.journey.tick()
     ui.settle()
     return ui
+
+
+def push_config(ui: Driver, **fields: object) -> None:
+    """A device config as the agent stores it from the hub's downlink; the window applies it
+    at its next tick."""
+    store = ui.kiosk.store
+    version = int(store.versions().get("config") or 0) + 1
+    env = make_envelope("device.config", {"version": version, "idle_reset_s": 60, **fields},
+                        site="site-1", device="hub")
+    DownlinkApplier(store.conn, site_id="site-1").handle(env.topic(to_device="kiosk-1"),
+                                                          encode(env))

@@ -6,22 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from edge_agent.downlinks import DownlinkApplier
-from protocol import encode, make_envelope
 from tests.kiosk.controllers.conftest import order_dish
+from tests.kiosk.screens.conftest import push_config
 from tests.kiosk.screens.driver import Driver
 
 pytestmark = pytest.mark.screen
-
-
-def _push_config(ui: Driver, **fields: object) -> None:
-    """A device config as the agent stores it; the window applies it at its next tick."""
-    store = ui.kiosk.store
-    version = int(store.versions().get("config") or 0) + 1
-    env = make_envelope("device.config", {"version": version, "idle_reset_s": 60, **fields},
-                        site="site-1", device="hub")
-    DownlinkApplier(store.conn, site_id="site-1").handle(env.topic(to_device="kiosk-1"),
-                                                          encode(env))
 
 
 def test_card_reader_and_printer_switched_off_and_on_again(fresh: Driver) -> None:
@@ -30,7 +19,7 @@ def test_card_reader_and_printer_switched_off_and_on_again(fresh: Driver) -> Non
     printed = len(printer.documents)
     services = ui.kiosk.services
     try:
-        _push_config(ui, card_reader_enabled=False, printer_enabled=False)
+        push_config(ui, card_reader_enabled=False, printer_enabled=False)
         assert ui.wait_until(lambda: not ui.journey.state.cards
                              and not services.receipts.enabled, 5)
         ui.journey.start()
@@ -54,7 +43,7 @@ def test_card_reader_and_printer_switched_off_and_on_again(fresh: Driver) -> Non
         assert len(printer.documents) == printed
         ui.journey.finish()
     finally:
-        _push_config(ui)  # the switches left out: the kiosk's own hardware again
+        push_config(ui)  # the switches left out: the kiosk's own hardware again
         ui.wait_until(lambda: ui.journey.state.cards and services.receipts.enabled, 5)
         ui.journey.reset()
         ui.settle()
