@@ -177,8 +177,9 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", type=Path, help="output CSV (default: standard output)")
     rf = sub.add_parser("refresh", help="full refresh of tags and scores on the hub database")
     rf.add_argument("--at", help="evaluation time, ISO 8601 with a zone (default: now)")
-    dh = sub.add_parser("demo-history", help="the demo's CRM personas (a history that makes "
-                                             "every shipped rule tag someone), then a refresh")
+    dh = sub.add_parser("demo-history", help="the demo's finished campaign and CRM personas (a "
+                                             "history that makes every shipped rule tag "
+                                             "someone), then a refresh")
     dh.add_argument("--site", required=True, help="site code the personas eat at")
     return parser
 
@@ -236,6 +237,7 @@ def _refresh(args: Any) -> int:
 def _demo_history(site: str) -> int:
     from sqlmodel import Session
 
+    from hub.crm.demo_campaign import CODE, seed_demo_campaign
     from hub.crm.demo_history import seed_crm_personas
     from hub.crm.jobs import full_refresh
     from hub.db import make_engine
@@ -243,10 +245,15 @@ def _demo_history(site: str) -> int:
 
     engine = make_engine(Settings())
     try:
+        # The campaign first: its segment is drawn from the general history, and the
+        # personas' rule-shaping histories stay out of it.
+        in_window = seed_demo_campaign(engine, site)
         written = seed_crm_personas(engine, site)
     except LookupError as err:
         print(f"canteen-hub crm demo-history: refused: {err}", file=sys.stderr)
         return 2
+    print(f"site {site}: campaign {CODE} launched and played out, {in_window} orders in its "
+          "window written" if in_window else f"site {site}: campaign {CODE} is there already")
     print(f"site {site}: {written} orders of CRM personas written" if written
           else f"site {site}: the CRM personas are there already")
     with Session(engine) as session:

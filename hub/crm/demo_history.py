@@ -50,7 +50,8 @@ PERSONAS = (
 )
 
 
-def _dishes(conn: Connection) -> dict[str, list[DishRow]]:
+def catalogue_dishes(conn: Connection) -> dict[str, list[DishRow]]:
+    """The site catalogue's active dishes by kind: spicy, dessert, mild, staple, noodles."""
     d = Dish.__table__  # type: ignore[attr-defined]
     rows = conn.execute(sa.select(d.c.id, d.c.code, d.c.name_zh, d.c.name_en, d.c.price_cents,
                                   d.c.station, d.c.tags, d.c.category)
@@ -83,7 +84,7 @@ def seed_crm_personas(engine: Engine, site_code: str, *, now: datetime | None = 
         m = Member.__table__  # type: ignore[attr-defined]
         if conn.execute(sa.select(m.c.id).where(m.c.member_no == PERSONAS[0].no)).first():
             return 0
-        dishes = _dishes(conn)
+        dishes = catalogue_dishes(conn)
         missing = [k for k, v in dishes.items() if not v]
         if missing:
             raise LookupError(f"the catalogue has no {', '.join(missing)} dishes")

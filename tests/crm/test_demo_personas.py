@@ -1,7 +1,8 @@
 """The demo's history makes every shipped rule tag someone: the seeded canteens, their general
-order history (hub.recommend.history) and the CRM personas (hub.crm.demo_history), then a
-full refresh on frozen time; the personas are written once, and the CLI step refuses an
-unknown site."""
+order history (hub.recommend.history), the demo campaign (hub.crm.demo_campaign, which the
+personas stay out of) and the CRM personas (hub.crm.demo_history), then a full refresh on
+frozen time; campaign and personas are written once, and the CLI step refuses an unknown
+site."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlmodel import Session
 from hub.crm import jobs
 from hub.crm.builtin_rules import BUILTIN_RULES
 from hub.crm.cli import main
+from hub.crm.demo_campaign import CODE, seed_demo_campaign
 from hub.crm.demo_history import PERSONAS, seed_crm_personas
 from hub.crypto import FieldCipher
 from hub.models import Member
@@ -45,7 +47,9 @@ def test_every_shipped_rule_tags_someone_in_the_demo(
     engine = migrated_engine(tmp_path)
     with Session(engine) as session:
         seed_demo(session, cipher=FieldCipher.from_settings(Settings(demo_mode=True)))
-    assert seed_order_history(engine, SITE, days=14, now=NOW) > 1000
+    assert seed_order_history(engine, SITE, days=28, now=NOW) > 1000  # the demo's
+    # The CLI's order: the campaign (drawn from the general history), then the personas.
+    assert seed_demo_campaign(engine, SITE, now=NOW) > 0
     written = seed_crm_personas(engine, SITE, now=NOW)
     assert written > 50
     assert seed_crm_personas(engine, SITE, now=NOW) == 0  # once
@@ -67,7 +71,9 @@ def test_every_shipped_rule_tags_someone_in_the_demo(
     monkeypatch.setenv("CANTEEN_DEMO_MODE", "true")
     monkeypatch.delenv("CANTEEN_DATABASE_URL", raising=False)
     assert main(["demo-history", "--site", SITE]) == 0
-    assert "the CRM personas are there already" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the CRM personas are there already" in out
+    assert f"campaign {CODE} is there already" in out
 
 
 def test_the_cli_step_refuses_an_unknown_site(tmp_path: Path,
