@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from hub import i18n
+from hub.admin.member_web_bookings import booking_routes
 from hub.crypto import FieldCipher
 from hub.db_types import utcnow
 from hub.errors import ConflictError, InvalidInputError, NotFoundError
@@ -446,6 +447,7 @@ def member_web_app(settings: Settings, engine: Engine) -> FastAPI:
         Route("/ledger", web.ledger, methods=["GET"]),
         Route("/orders", web.orders, methods=["GET"]),
         Route("/coupons", web.coupons, methods=["GET"]),
+        *booking_routes(web),
         Route("/surveys", web.surveys, methods=["GET"]),
         Route("/surveys/{survey_id:int}", web.answer_survey, methods=["POST"]),
         Route("/settings", web.settings_page, methods=["GET"]),

@@ -21,6 +21,7 @@ from hub.api.pagination import PageParams, page_params
 from hub.api.params import IdPath
 from hub.db_types import utcnow
 from hub.errors import ERROR_RESPONSES, ConflictError
+from hub.member_portal import bookings as member_bookings
 from hub.member_portal import data
 from hub.member_portal.auth import MEMBER_COOKIE, MemberAuth, authenticate_member
 from hub.member_portal.gateway import gateways_from_env
@@ -215,6 +216,42 @@ def change_my_contact(me: Me, body: data.ContactChange, session: SessionDep,
     (a bad address: 422, nothing changed)."""
     return data.change_contact(session, cipher=cipher, member_id=me.member_id, change=body,
                                now=utcnow())
+
+
+BOOKING_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {**ERROR_RESPONSES[404], "description": "no such booking of this member"},
+    409: {**ERROR_RESPONSES[409], "description": "already booked, not enough free balance, "
+                                                 "or the booking is not open"},
+    422: {**ERROR_RESPONSES[422], "description": "refused by the booking rules (cut-off, menu, "
+                                                 "site): the field and reason, nothing written"},
+}
+
+
+@router.get("/bookings", response_model=list[member_bookings.BookingOut])
+def my_bookings(me: Me, session: SessionDep) -> list[member_bookings.BookingOut]:
+    """The member's pre-bookings of today and the coming days; an open one carries its
+    pick-up code (``BK1:...``) for the kiosk's scanner."""
+    return member_bookings.my_bookings(session, member_id=me.member_id, now=utcnow())
+
+
+@router.post("/bookings", status_code=status.HTTP_201_CREATED,
+             response_model=member_bookings.BookingOut, responses=BOOKING_RESPONSES)
+def book_a_meal(me: Me, body: member_bookings.BookIn,
+                session: SessionDep) -> member_bookings.BookingOut:
+    """Book a meal (dish, set meal or "a meal") for a coming day at a canteen the member may
+    eat at; the price is held and charged at pick-up. A repeated ``request_id`` answers the
+    booking it made."""
+    return member_bookings.book(session, member_id=me.member_id, data=body, now=utcnow())
+
+
+@router.post("/bookings/{booking_id}/cancel", response_model=member_bookings.BookingOut,
+             responses=BOOKING_RESPONSES)
+def cancel_my_booking(me: Me, session: SessionDep,
+                      booking_id: IdPath) -> member_bookings.BookingOut:
+    """报停: cancel one of the member's open bookings before its cut-off (the hold is
+    released); another member's booking is 404."""
+    return member_bookings.cancel(session, member_id=me.member_id, booking_id=booking_id,
+                                  now=utcnow())
 
 
 @router.get("/export", response_model=dict[str, Any])
