@@ -20,7 +20,8 @@ from sqlmodel import Session, func, select
 from hardware.camera.decode import decode_qr
 from hub.db_types import utcnow
 from hub.downlinks.bookings import bookings_content
-from hub.models.sites import MealPeriod
+from hub.models.members import Member
+from hub.models.sites import MealPeriod, Organisation
 from hub.models.supply import ReceiptCreate, SupplySite
 from hub.models.supply_bookings import Booking, BookingRuleIn, BookingStatus
 from hub.supply import bookings as booking_service
@@ -216,3 +217,30 @@ def test_origins_of_todays_main_ingredients_only_where_published(
     hidden = client.get("/member/bookings?lang=en")
     assert hidden.status_code == 200 and "Where today" not in hidden.text
     assert "Green Source Farm" not in hidden.text
+
+
+def test_only_the_canteens_the_member_may_eat_at(client: TestClient, sign_in: SignIn,
+                                                 smtp: SmtpServer, setting: Setting) -> None:
+    """A member of an employer books only at that employer's canteens: the open site1 (no
+    organisation) is not offered, and booking there is refused with the field."""
+    c, a = setting.canteen, setting.a
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        org = Organisation(code="acme", name_zh="极点科技", name_en="Acme Tech")
+        s.add(org)
+        s.flush()
+        member = s.get(Member, a.id)
+        assert member is not None
+        member.organisation_id = org.id
+        s.add(member)
+        s.commit()
+    headers = sign_in(a)
+    body = {"site_id": c.site_id, "meal_period_id": setting.lunch,
+            "day": (_today() + timedelta(days=1)).date().isoformat(), "kind": "dish",
+            "dish_id": c.dishes["d-kungpao"]}
+    r = client.post("/api/v1/me/bookings", json=body, headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "site_id"]
+    assert _count(client) == 0
+    page_sign_in(client, smtp, a, count=2)
+    page = client.get("/member/bookings?lang=en")
+    assert "Nothing can be booked right now." in page.text and 'data-testid="book-form"' \
+        not in page.text
