@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from hub.errors import NotFoundError
 from hub.identity.entitlement import member_site_ids
-from hub.models.bounds import MAX_ID
 from hub.models.dishes import Dish
 from hub.models.members import Member
 from hub.models.menus import Menu, MenuItem
@@ -26,10 +25,10 @@ from hub.models.set_meals import SetMeal
 from hub.models.sites import MealPeriod, Site
 from hub.models.supply_bookings import (
     MAX_DAYS_AHEAD,
-    MAX_QTY,
     Booking,
     BookingCreate,
     BookingKind,
+    BookingRequest,
     BookingStatus,
 )
 from hub.supply import bookings as svc
@@ -38,22 +37,11 @@ from protocol.payloads.bookings import BOOKING_QR_PREFIX
 from rules.money import format_cents
 
 
-class BookIn(BaseModel):
-    """A booking the member asks for: the booking service's input (`BookingCreate`, same
-    bounds) without a member id. The member is always the session's; a body naming one is
-    refused (422)."""
+class BookIn(BookingRequest):
+    """A booking the member asks for: the booking service's input without a member id. The
+    member is always the session's; a body naming one is refused (422)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    site_id: int = Field(ge=1, le=MAX_ID)
-    meal_period_id: int = Field(ge=1, le=MAX_ID)
-    day: date
-    kind: BookingKind = BookingKind.MEAL
-    dish_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    set_meal_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    qty: int = Field(default=1, ge=1, le=MAX_QTY)
-    request_id: str | None = Field(default=None, min_length=8, max_length=64,
-                                   pattern=r"^[A-Za-z0-9_-]+$")
+    model_config = {"extra": "forbid"}  # noqa: RUF012  (pydantic reads it once, never mutated)
 
     def create(self, member_id: int) -> BookingCreate:
         """The booking service's input for this member."""

@@ -80,11 +80,10 @@ class BookingRulePublic(BookingRuleIn):
     meal_period_id: int
 
 
-class BookingCreate(SQLModel):
-    """A booking asked for by (or for) a member. `request_id`, made by the client, makes a
+class BookingRequest(SQLModel):
+    """What a booking asks for, whoever it is for. `request_id`, made by the client, makes a
     retried request answer with the booking already made instead of booking twice."""
 
-    member_id: int = Field(ge=1, le=MAX_ID)
     site_id: int = Field(ge=1, le=MAX_ID)
     meal_period_id: int = Field(ge=1, le=MAX_ID)
     day: date
@@ -94,6 +93,12 @@ class BookingCreate(SQLModel):
     qty: int = Field(default=1, ge=1, le=MAX_QTY)
     request_id: str | None = Field(default=None, min_length=8, max_length=64,
                                    schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"})
+
+
+class BookingCreate(BookingRequest):
+    """A booking asked for by (or for) a member: staff name the member."""
+
+    member_id: int = Field(ge=1, le=MAX_ID)
 
 
 class Booking(SQLModel, table=True):
